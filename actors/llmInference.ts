@@ -1,0 +1,118 @@
+import { ReplaySubject, type Subscription } from 'rxjs';
+import type { FunctionCall } from '../src/llm/chatContext.ts';
+import { shortId } from '../src/llm/ids.ts';
+import type { LLM, LLMRequest } from '../src/providers/types.ts';
+import type { Metrics } from '../src/session/events.ts';
+
+/**
+ * One running LLM generation. Text and tool calls are replayed to late subscribers, so the generation can start
+ * before its speech is authorised (preemptive generation, queued replies) without losing a token.
+ */
+export interface LLMInference {
+  readonly id: string;
+  readonly text$: ReplaySubject<string>;
+  readonly toolCalls$: ReplaySubject<FunctionCall>;
+  readonly toolCalls: FunctionCall[];
+  /** Settles when the stream ends, fails or is cancelled; never rejects. */
+  readonly done: Promise<void>;
+  readonly error: Error | null;
+  readonly text: string;
+  cancel(): void;
+}
+
+export interface LLMInferenceHooks {
+  onMetrics: (m: Metrics) => void;
+  onError: (e: Error, recoverable: boolean) => void;
+  speechId?: string;
+}
+
+export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>, hooks: LLMInferenceHooks): LLMInference {
+  const text$ = new ReplaySubject<string>();
+  const toolCalls$ = new ReplaySubject<FunctionCall>();
+  const toolCalls: FunctionCall[] = [];
+  const startedAt = performance.now();
+  let firstTokenAt: number | null = null;
+  let requestId = '';
+  let text = '';
+  let error: Error | null = null;
+  let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  let settled = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const messageId = shortId('item_');
+
+  const settle = (cancelled: boolean) => {
+    if (settled) return;
+    settled = true;
+    text$.complete();
+    toolCalls$.complete();
+    const durationMs = performance.now() - startedAt;
+    if (requestId || cancelled) {
+      hooks.onMetrics({
+        type: 'llm_metrics',
+        label: llm.label,
+        requestId,
+        timestamp: Date.now(),
+        durationMs,
+        ttftMs: firstTokenAt === null ? -1 : firstTokenAt - startedAt,
+        cancelled,
+        ...usage,
+        tokensPerSecond: durationMs > 0 ? usage.completionTokens / (durationMs / 1000) : 0,
+        speechId: hooks.speechId,
+      });
+    }
+    resolveDone();
+  };
+
+  let sub: Subscription | null = null;
+  sub = llm.chat({ ...request, onError: (e, recoverable) => hooks.onError(e, recoverable) }).subscribe({
+    next: (chunk) => {
+      requestId ||= chunk.id;
+      if (chunk.usage) usage = { ...usage, ...chunk.usage };
+      const d = chunk.delta;
+      if (!d) return;
+      if ((d.content || d.toolCalls?.length) && firstTokenAt === null) firstTokenAt = performance.now();
+      if (d.content) {
+        text += d.content;
+        text$.next(d.content);
+      }
+      for (const tc of d.toolCalls ?? []) {
+        const call: FunctionCall = {
+          type: 'function_call',
+          id: `${messageId}/fnc_${toolCalls.length}`,
+          callId: tc.callId,
+          name: tc.name,
+          arguments: tc.arguments,
+          createdAt: Date.now(),
+        };
+        toolCalls.push(call);
+        toolCalls$.next(call);
+      }
+    },
+    error: (e: unknown) => {
+      error = e instanceof Error ? e : new Error(String(e));
+      hooks.onError(error, false);
+      settle(false);
+    },
+    complete: () => settle(false),
+  });
+
+  return {
+    id: messageId,
+    text$,
+    toolCalls$,
+    toolCalls,
+    done,
+    get error() {
+      return error;
+    },
+    get text() {
+      return text;
+    },
+    cancel() {
+      if (settled) return;
+      sub?.unsubscribe();
+      settle(true);
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import type { TurnDetectionMode, TurnDetector } from '../../machines/userTurn.ts';
+import type { FunctionTool } from '../llm/tools.ts';
+import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
+import type { TextTransformName } from './textPipeline.ts';
+import type { InspectionEvent, Observer } from 'xstate';
+
+export interface TurnHandlingOptions {
+  /** How the end of a user turn is decided; a detector object adds an end-of-turn model to VAD endpointing. */
+  turnDetection?: TurnDetectionMode | TurnDetector;
+  endpointing?: { minDelay?: number; maxDelay?: number };
+  interruption?: {
+    enabled?: boolean;
+    minDuration?: number;
+    minWords?: number;
+    /** null disables pausing (interruptions then always stop the speech). */
+    falseInterruptionTimeout?: number | null;
+    resumeFalseInterruption?: boolean;
+  };
+}
+
+export interface AgentSessionOptions<UserData = unknown> {
+  stt?: STT | string | null;
+  llm?: LLM | string | null;
+  tts?: TTS | string | null;
+  vad?: VAD | null;
+  turnHandling?: TurnHandlingOptions;
+  tools?: FunctionTool[];
+  maxToolSteps?: number;
+  /** ms; null disables the away state. */
+  userAwayTimeout?: number | null;
+  minConsecutiveSpeechDelay?: number;
+  ttsTextTransforms?: TextTransformName[] | null;
+  useTtsAlignedTranscript?: boolean;
+  preemptiveGeneration?: boolean;
+  /** Unrecoverable errors of one kind (llm, stt, tts) tolerated before the session closes with reason `error`. */
+  maxUnrecoverableErrors?: number;
+  userdata?: UserData;
+  /** XState inspection observer applied to every actor of the session (see `voicechart` inspect helpers). */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+export interface ResolvedSessionOptions {
+  turnDetection: TurnDetectionMode;
+  turnDetector: TurnDetector | null;
+  minEndpointingDelay: number;
+  maxEndpointingDelay: number;
+  allowInterruptions: boolean;
+  minInterruptionDuration: number;
+  minInterruptionWords: number;
+  falseInterruptionTimeout: number | null;
+  resumeFalseInterruption: boolean;
+  maxToolSteps: number;
+  userAwayTimeout: number | null;
+  minConsecutiveSpeechDelay: number;
+  ttsTextTransforms: TextTransformName[] | null;
+  useTtsAlignedTranscript: boolean;
+  preemptiveGeneration: boolean;
+  maxUnrecoverableErrors: number;
+}
+
+const nonNegative = (name: string, v: number | undefined, dflt: number): number => {
+  const x = v ?? dflt;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw new RangeError(`${name} must be a non-negative number of ms, got ${v}`);
+  return x;
+};
+
+export function resolveSessionOptions(o: AgentSessionOptions<unknown>): ResolvedSessionOptions {
+  const th = o.turnHandling ?? {};
+  const td = th.turnDetection;
+  const mode: TurnDetectionMode = typeof td === 'string' ? td : 'vad';
+  if (!['vad', 'stt', 'manual'].includes(mode)) throw new RangeError(`turnDetection must be 'vad', 'stt', 'manual' or a detector, got ${String(td)}`);
+  const itr = th.interruption ?? {};
+  const minDelay = nonNegative('endpointing.minDelay', th.endpointing?.minDelay, 500);
+  const maxDelay = nonNegative('endpointing.maxDelay', th.endpointing?.maxDelay, 3000);
+  if (maxDelay < minDelay) throw new RangeError(`endpointing.maxDelay (${maxDelay}) must be ≥ minDelay (${minDelay})`);
+  const maxToolSteps = o.maxToolSteps ?? 3;
+  if (!Number.isInteger(maxToolSteps) || maxToolSteps < 0) throw new RangeError(`maxToolSteps must be a non-negative integer`);
+  return {
+    turnDetection: mode,
+    turnDetector: td && typeof td === 'object' ? td : null,
+    minEndpointingDelay: minDelay,
+    maxEndpointingDelay: maxDelay,
+    allowInterruptions: itr.enabled ?? true,
+    minInterruptionDuration: nonNegative('interruption.minDuration', itr.minDuration, 500),
+    minInterruptionWords: nonNegative('interruption.minWords', itr.minWords, 0),
+    falseInterruptionTimeout:
+      itr.falseInterruptionTimeout === null ? null : nonNegative('interruption.falseInterruptionTimeout', itr.falseInterruptionTimeout, 2000),
+    resumeFalseInterruption: itr.resumeFalseInterruption ?? true,
+    maxToolSteps,
+    userAwayTimeout: o.userAwayTimeout === null ? null : nonNegative('userAwayTimeout', o.userAwayTimeout, 15000),
+    minConsecutiveSpeechDelay: nonNegative('minConsecutiveSpeechDelay', o.minConsecutiveSpeechDelay, 0),
+    ttsTextTransforms: o.ttsTextTransforms === undefined ? ['filter_markdown', 'filter_emoji'] : o.ttsTextTransforms,
+    useTtsAlignedTranscript: o.useTtsAlignedTranscript ?? false,
+    preemptiveGeneration: o.preemptiveGeneration ?? false,
+    maxUnrecoverableErrors: o.maxUnrecoverableErrors ?? 3,
+  };
+}

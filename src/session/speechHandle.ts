@@ -1,0 +1,108 @@
+import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { speechMachine } from '../../machines/speech.ts';
+import type { ChatItem } from '../llm/chatContext.ts';
+import { shortId } from '../llm/ids.ts';
+
+export const SPEECH_PRIORITY_LOW = 0;
+export const SPEECH_PRIORITY_NORMAL = 5;
+export const SPEECH_PRIORITY_HIGH = 10;
+
+type SpeechActor = Actor<typeof speechMachine>;
+type SpeechSnapshot = ReturnType<SpeechActor['getSnapshot']>;
+
+/** Resolves when `pred` holds for the actor's snapshot (checked now and on every change). */
+function until(actor: SpeechActor, pred: (s: SpeechSnapshot) => boolean): Promise<SpeechSnapshot> {
+  const now = actor.getSnapshot();
+  if (pred(now)) return Promise.resolve(now);
+  return new Promise((resolve) => {
+    const sub = actor.subscribe((s) => {
+      if (pred(s)) {
+        sub.unsubscribe();
+        resolve(s);
+      }
+    });
+  });
+}
+
+/**
+ * A handle on one agent speech (a `say`, or a reply with its tool steps). Backed by a `speech` statechart actor.
+ * Awaiting `waitForPlayout()` never throws; a generation error is available as `error`.
+ */
+export class SpeechHandle {
+  readonly id: string;
+  readonly actor: SpeechActor;
+  readonly chatItems: ChatItem[] = [];
+  error: Error | null = null;
+  /** @internal the activity that owns it */
+  _owner: unknown = null;
+  /** @internal the number of tool tasks still running for this speech */
+  _toolsRunning = 0;
+
+  constructor(opts: { allowInterruptions: boolean; priority?: number; inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void) }) {
+    this.id = shortId('speech_');
+    this.actor = createActor(speechMachine, {
+      input: { id: this.id, priority: opts.priority ?? SPEECH_PRIORITY_NORMAL, allowInterruptions: opts.allowInterruptions },
+      inspect: opts.inspect,
+    });
+    this.actor.start();
+  }
+
+  private get ctx() {
+    return this.actor.getSnapshot().context;
+  }
+
+  get priority(): number {
+    return this.ctx.priority;
+  }
+  get interrupted(): boolean {
+    return this.ctx.interrupted;
+  }
+  get numSteps(): number {
+    return this.ctx.numSteps;
+  }
+  get allowInterruptions(): boolean {
+    return this.ctx.allowInterruptions;
+  }
+  set allowInterruptions(value: boolean) {
+    if (!value && this.interrupted) throw new Error('cannot disallow interruptions on an interrupted speech');
+    this.actor.send({ type: 'SET_ALLOW_INTERRUPTIONS', value });
+  }
+  get scheduled(): boolean {
+    return !this.actor.getSnapshot().matches('created');
+  }
+  done(): boolean {
+    return this.actor.getSnapshot().status === 'done';
+  }
+
+  /** Interrupts the speech. A no-op on a finished or already interrupted speech. */
+  interrupt(opts: { force?: boolean } = {}): this {
+    if (this.done() || this.interrupted) return this;
+    if (!this.allowInterruptions && !opts.force) {
+      throw new Error(`speech ${this.id} does not allow interruptions (pass { force: true } to override)`);
+    }
+    this.actor.send({ type: 'INTERRUPT', force: opts.force });
+    return this;
+  }
+
+  /** Waits until the whole speech (all tool steps and the tool reply) is done. */
+  async waitForPlayout(): Promise<void> {
+    await until(this.actor, (s) => s.status === 'done');
+  }
+
+  /** @internal */
+  whenInterrupted(): Promise<void> {
+    return until(this.actor, (s) => s.context.interrupted || s.status === 'done').then(() => undefined);
+  }
+  /** @internal resolves when this step is authorised to play (or the speech was interrupted / finished) */
+  whenAuthorized(): Promise<void> {
+    return until(this.actor, (s) => s.matches('authorized') || s.context.interrupted || s.status === 'done').then(() => undefined);
+  }
+  /** @internal resolves once scheduled (or interrupted / finished) */
+  whenScheduled(): Promise<void> {
+    return until(this.actor, (s) => !s.matches('created') || s.context.interrupted || s.status === 'done').then(() => undefined);
+  }
+  /** @internal */
+  isAuthorized(): boolean {
+    return this.actor.getSnapshot().matches('authorized');
+  }
+}

@@ -1,0 +1,8 @@
+/** `voicechart/testing`: scripted fakes driven by one timeline, for tests in virtual time. */
+export { UserSpeechScript, FakeVAD, FakeSTT, type ScriptedUtterance, type FakeVADOptions } from './userSpeech.ts';
+export { FakeLLM, fakeLlmKey, type FakeLLMResponse } from './fakeLlm.ts';
+export { FakeTTS, type FakeTTSResponse } from './fakeTts.ts';
+export { FakeAudioOutput } from './fakeAudioOutput.ts';
+export { FakeTextOutput } from './fakeTextOutput.ts';
+export { silentAudio } from './silentAudio.ts';
+export { recordEvents, type EventRecorder } from './recorder.ts';

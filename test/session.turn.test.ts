@@ -1,0 +1,43 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { historyText, startHarness, useVirtualTime } from './helpers/harness.ts';
+
+beforeEach(useVirtualTime);
+afterEach(() => vi.useRealTimers());
+
+describe('one user turn', () => {
+  it('goes listening → thinking → speaking → listening with the right timings, items and metrics', async () => {
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 1000, transcript: 'Hello', sttDelay: 100 }],
+      llm: [{ input: 'Hello', content: 'Hi there!', ttft: 200, duration: 400 }],
+      tts: [{ input: 'Hi there!', ttfb: 100, duration: 1000 }],
+    });
+    await h.at(4000);
+    expect(h.rec.agentStates()).toEqual(['listening', 'thinking', 'speaking', 'listening']);
+    expect(h.rec.userStates()).toEqual(['speaking', 'listening']);
+    // VAD start is back-dated to the real start of speech, the end to the real end.
+    expect(h.stateAt('user_state_changed', 'speaking')).toEqual([50]);
+    // Turn commits at end of speech (1000) + minDelay (500); LLM done at +400; TTS first audio +100.
+    expect(h.stateAt('agent_state_changed', 'thinking')).toEqual([1500]);
+    expect(h.stateAt('agent_state_changed', 'speaking')).toEqual([2000]);
+    expect(h.stateAt('agent_state_changed', 'listening').at(-1)).toBe(3000);
+    expect(historyText(h.session)).toEqual(['handoff - -> default_agent', 'user: Hello', 'assistant: Hi there!']);
+
+    const added = h.rec.of('conversation_item_added').map((e) => e.item.type === 'message' ? e.item.role : e.item.type);
+    expect(added).toEqual(['agent_handoff', 'user', 'assistant']);
+    const transcribed = h.rec.of('user_input_transcribed');
+    expect(transcribed.map((e) => [e.transcript, e.isFinal])).toEqual([['Hello', true]]);
+
+    const metrics = h.rec.of('metrics_collected').map((e) => e.metrics);
+    const eou = metrics.find((m) => m.type === 'eou_metrics')!;
+    expect(eou).toMatchObject({ endOfUtteranceDelayMs: 500, transcriptionDelayMs: 100 });
+    const llm = metrics.find((m) => m.type === 'llm_metrics')!;
+    expect(llm).toMatchObject({ ttftMs: 200, cancelled: false });
+    const tts = metrics.find((m) => m.type === 'tts_metrics')!;
+    // ttfb counts from the first text handed to the TTS (1700); this fake waits for the whole text (1900) + 100.
+    expect(tts).toMatchObject({ ttfbMs: 300, audioDurationMs: 1000, charactersCount: 'Hi there!'.length });
+    const created = h.rec.of('speech_created');
+    expect(created.map((e) => e.source)).toEqual(['generate_reply']);
+    expect(h.text.segments).toEqual(['Hi there!']);
+    await h.session.close();
+  });
+});
