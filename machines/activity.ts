@@ -1,4 +1,4 @@
-import { and, assign, not, setup, stateIn } from 'xstate';
+import { and, assign, not, or, setup, stateIn } from 'xstate';
 
 /**
  * One Agent's activity: the agent state, the speech queue and its scheduler (one authorised speech at a time,
@@ -212,15 +212,12 @@ export const activityMachine = setup({
           },
         },
         speaking: {
-          on: {
-            PLAYOUT_ENDED: [{ guard: 'nextIsThinking', target: 'thinking' }, { target: 'listening' }],
-            REPLY_SCHEDULED: 'thinking',
-          },
+          on: { REPLY_SCHEDULED: 'thinking' },
         },
       },
       on: {
-        // Explicit playout ends from thinking (e.g. a say() without audio) follow the same rule.
-        PLAYOUT_ENDED: [{ guard: 'nextIsThinking', target: '.thinking' }, { target: '.listening' }],
+        // After a playout: thinking while tools, background speeches or queued speeches are pending.
+        PLAYOUT_ENDED: [{ guard: or(['nextIsThinking', 'queueNotEmpty']), target: '.thinking' }, { target: '.listening' }],
         REPLY_FINISHED: { guard: and(['noBackgroundSpeech', 'idleScheduler']), target: '.listening' },
       },
     },

@@ -42,6 +42,7 @@ export const sessionMachine = setup({
   guards: {
     awayTimerEnabled: ({ context }) => context.userAwayTimeout !== null,
     bothListening: ({ context, event }) => {
+      // In `armed` the guard runs before the new states are recorded, so it reads them from the event.
       const s = event.type === 'STATES_CHANGED' ? event : context;
       return s.agentState === 'listening' && s.userState === 'listening' && s.toolsRunning === 0;
     },
@@ -82,6 +83,7 @@ export const sessionMachine = setup({
   }),
   on: {
     CLOSE: { target: '.closing', actions: 'recordClose' },
+    STATES_CHANGED: { actions: 'recordStates' },
   },
   states: {
     initializing: { on: { START: 'starting' } },
@@ -124,12 +126,7 @@ export const sessionMachine = setup({
           initial: 'disarmed',
           states: {
             disarmed: {
-              on: {
-                STATES_CHANGED: [
-                  { guard: and(['awayTimerEnabled', 'bothListening']), target: 'armed', actions: 'recordStates' },
-                  { actions: 'recordStates' },
-                ],
-              },
+              always: { guard: and(['awayTimerEnabled', 'bothListening']), target: 'armed' },
             },
             armed: {
               after: { userAwayTimeout: { target: 'disarmed', actions: 'markUserAway' } },

@@ -11,6 +11,8 @@ export interface SpeechContext {
   priority: number;
   allowInterruptions: boolean;
   interrupted: boolean;
+  /** Ever placed in the queue (a preemptive reply that is discarded never is). */
+  wasScheduled: boolean;
   numSteps: number;
 }
 
@@ -41,18 +43,19 @@ export const speechMachine = setup({
       allowInterruptions: ({ event }) => (event.type === 'SET_ALLOW_INTERRUPTIONS' ? event.value : true),
     }),
     countStep: assign({ numSteps: ({ context }) => context.numSteps + 1 }),
+    markScheduled: assign({ wasScheduled: true }),
   },
 }).createMachine({
   id: 'speech',
   initial: 'created',
-  context: ({ input }) => ({ ...input, interrupted: false, numSteps: 1 }),
+  context: ({ input }) => ({ ...input, interrupted: false, wasScheduled: false, numSteps: 1 }),
   on: {
     INTERRUPT: { guard: 'canInterrupt', actions: 'markInterrupted' },
     SET_ALLOW_INTERRUPTIONS: { guard: 'canChangeAllowInterruptions', actions: 'setAllowInterruptions' },
     FINISH: '.done',
   },
   states: {
-    created: { on: { SCHEDULE: 'scheduled' } },
+    created: { on: { SCHEDULE: { target: 'scheduled', actions: 'markScheduled' } } },
     scheduled: { on: { AUTHORIZE: 'authorized' } },
     authorized: {
       initial: 'generating',

@@ -15,7 +15,8 @@ describe('one user turn', () => {
     expect(h.rec.agentStates()).toEqual(['listening', 'thinking', 'speaking', 'listening']);
     expect(h.rec.userStates()).toEqual(['speaking', 'listening']);
     // VAD start is back-dated to the real start of speech, the end to the real end.
-    expect(h.stateAt('user_state_changed', 'speaking')).toEqual([50]);
+    expect(h.stateAt('user_state_changed', 'speaking')).toEqual([0]);
+    expect(h.stateAt('user_state_changed', 'listening')).toEqual([1000]);
     // Turn commits at end of speech (1000) + minDelay (500); LLM done at +400; TTS first audio +100.
     expect(h.stateAt('agent_state_changed', 'thinking')).toEqual([1500]);
     expect(h.stateAt('agent_state_changed', 'speaking')).toEqual([2000]);

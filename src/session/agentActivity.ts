@@ -52,6 +52,8 @@ export class AgentActivity {
   /** The segment playing now, for pausing its transcript with its audio. */
   playing: { pacer: TranscriptPacer; handle: SpeechHandle } | null = null;
   outputPaused = false;
+  /** When a VAD event changes the user state, the moment speech really started/ended (events are back-dated). */
+  userStateAt: number | null = null;
   private readonly tasks = new Set<Promise<unknown>>();
   private readonly rejected = new Set<string>();
   private recognition: Actor<typeof recognitionActor> | null = null;
@@ -177,7 +179,7 @@ export class AgentActivity {
     this.cancelPreemptive();
     for (const h of this.handles.values()) h.interrupt({ force: true });
     await this.settleTasks();
-    for (const h of this.handles.values()) h.actor.send({ type: 'FINISH' });
+    for (const h of this.handles.values()) h._finish();
     for (const w of this.silenceWaiters.splice(0)) w();
     if (this.outputPaused) this.resumeOutput();
     this.actor.stop();
@@ -248,7 +250,10 @@ export class AgentActivity {
       const ev = r.event;
       if (ev.type === 'start_of_speech') {
         this.vadSpeaking = true;
-        this.userTurn.send({ type: 'VAD_SPEECH_START', at: now - ev.speechDuration - ev.inferenceDuration });
+        const at = now - ev.speechDuration - ev.inferenceDuration;
+        this.userStateAt = at;
+        this.userTurn.send({ type: 'VAD_SPEECH_START', at });
+        this.userStateAt = null;
         this.actor.send({ type: 'USER_SPEECH_START', current: this.facts() });
       } else if (ev.type === 'inference_done') {
         if (ev.speaking) {
@@ -257,7 +262,10 @@ export class AgentActivity {
       } else {
         this.vadSpeaking = false;
         for (const w of this.silenceWaiters.splice(0)) w();
-        this.userTurn.send({ type: 'VAD_SPEECH_END', at: now - ev.silenceDuration - ev.inferenceDuration });
+        const at = now - ev.silenceDuration - ev.inferenceDuration;
+        this.userStateAt = at;
+        this.userTurn.send({ type: 'VAD_SPEECH_END', at });
+        this.userStateAt = null;
         this.actor.send({ type: 'USER_SPEECH_END' });
       }
       return;
@@ -344,7 +352,7 @@ export class AgentActivity {
     this.actor.send({ type: 'SPEECH_ENQUEUED', id: h.id, priority: h.priority, force: opts.force });
     if (this.rejected.delete(h.id)) {
       h.interrupt({ force: true });
-      h.actor.send({ type: 'FINISH' });
+      h._finish();
       throw new Error('cannot schedule a new speech: the agent is draining or handing off');
     }
   }
@@ -445,11 +453,8 @@ export class AgentActivity {
       metrics.transcriptionDelay = info.lastFinalAt !== null ? Math.max(info.lastFinalAt - info.lastSpeakingAt, 0) : 0;
       metrics.endOfTurnDelay = Math.max(info.committedAt - info.lastSpeakingAt, 0);
     }
-    const message = createMessage('user', info.transcript, {
-      transcriptConfidence: info.confidence,
-      metrics,
-      createdAt: info.lastSpeakingAt ?? info.committedAt,
-    });
+    // Built after background speeches settled, so it sorts after their tool outputs.
+    const message = createMessage('user', info.transcript, { transcriptConfidence: info.confidence, metrics });
 
     const current = this.facts();
     const currentHandle = current ? this.handles.get(current.id) : undefined;
@@ -531,7 +536,7 @@ export class AgentActivity {
     this.preemptive = null;
     if (p && !p.handle.scheduled) {
       p.handle.interrupt({ force: true });
-      p.handle.actor.send({ type: 'FINISH' });
+      p.handle._finish();
     }
   }
 

@@ -316,7 +316,7 @@ export class AgentSession<UserData = unknown> {
   /** @internal */
   _onUserTurnSnapshot(act: AgentActivity, state: string): void {
     if (act !== this.activity) return;
-    this.setUserState(state as UserState);
+    this.setUserState(state as UserState, act.userStateAt ?? undefined);
   }
 
   private setAgentState(s: AgentState): void {
@@ -328,17 +328,16 @@ export class AgentSession<UserData = unknown> {
     this._statesChanged();
   }
 
-  private setUserState(s: UserState): void {
+  private setUserState(s: UserState, createdAt?: number): void {
     if (s === this._userState) return;
     const old = this._userState;
     this._userState = s;
-    this._emit({ type: 'user_state_changed', oldState: old, newState: s });
+    this._emit({ type: 'user_state_changed', oldState: old, newState: s, ...(createdAt !== undefined ? { createdAt } : {}) });
     this._statesChanged();
   }
 
   /** @internal keeps the away timer in step with both states and running tools */
   _statesChanged(): void {
-    if (this.lifecycle !== 'running') return;
     this.actor.send({
       type: 'STATES_CHANGED',
       agentState: this._agentState,

@@ -135,7 +135,7 @@ export async function runSay(
     act.session._reportError('session', 'say', e, true);
   } finally {
     if (h.isAuthorized()) act.stepDone(h);
-    h.actor.send({ type: 'FINISH' });
+    h._finish();
     act.actor.send({ type: 'REPLY_FINISHED', backgroundSpeech: act.backgroundSpeeches(h).length > 0 });
   }
 }
@@ -273,7 +273,7 @@ export async function runReply(act: AgentActivity, h: SpeechHandle, opts: ReplyO
     session._reportError('session', 'reply', e, true);
   } finally {
     if (h.isAuthorized()) act.stepDone(h);
-    h.actor.send({ type: 'FINISH' });
+    h._finish();
     act.actor.send({ type: 'REPLY_FINISHED', backgroundSpeech: act.backgroundSpeeches(h).length > 0 });
   }
 }

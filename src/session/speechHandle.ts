@@ -68,7 +68,7 @@ export class SpeechHandle {
     this.actor.send({ type: 'SET_ALLOW_INTERRUPTIONS', value });
   }
   get scheduled(): boolean {
-    return !this.actor.getSnapshot().matches('created');
+    return this.ctx.wasScheduled;
   }
   done(): boolean {
     return this.actor.getSnapshot().status === 'done';
@@ -100,6 +100,10 @@ export class SpeechHandle {
   /** @internal resolves once scheduled (or interrupted / finished) */
   whenScheduled(): Promise<void> {
     return until(this.actor, (s) => !s.matches('created') || s.context.interrupted || s.status === 'done').then(() => undefined);
+  }
+  /** @internal ends the speech (idempotent) */
+  _finish(): void {
+    if (!this.done()) this.actor.send({ type: 'FINISH' });
   }
   /** @internal */
   isAuthorized(): boolean {

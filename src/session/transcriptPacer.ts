@@ -6,7 +6,9 @@ const STANDARD_SPEECH_RATE = 3.83;
 
 interface Word {
   text: string;
-  /** Index just past the word in the segment text. */
+  /** Index of the word's first character in the segment text. */
+  start: number;
+  /** Index just past the word. */
   end: number;
   syllables: number;
 }
@@ -111,7 +113,7 @@ export class TranscriptPacer {
       const end = m.index + m[0].length;
       // A word touching the end of the buffer may continue in the next chunk.
       if (!final && end === this.text.length) break;
-      this.words.push({ text: m[0], end, syllables: syllablesOf(m[0]) });
+      this.words.push({ text: m[0], start: m.index, end, syllables: syllablesOf(m[0]) });
       this.scanned = end;
     }
   }
@@ -121,8 +123,8 @@ export class TranscriptPacer {
     if (t) return (t.startTime + t.endTime) / 2;
     if (this.textDone && this.audioDone && this.audioMs > 0) {
       const total = this.text.trimEnd().length || 1;
-      const start = i === 0 ? 0 : this.words[i - 1]!.end;
-      return (((start + this.words[i]!.end) / 2) / total) * this.audioMs;
+      const w = this.words[i]!;
+      return ((w.start + w.end) / 2 / total) * this.audioMs;
     }
     let before = 0;
     for (let k = 0; k < i; k++) before += this.words[k]!.syllables;

@@ -64,7 +64,7 @@ export class FakeTTS implements TTS {
       const r = this.responses.get(text);
       const ttfb = r?.ttfb ?? this.opts.defaultTtfb ?? 0;
       const duration = r?.duration ?? text.length * (this.opts.msPerChar ?? 60);
-      const timer = setTimeout(() => {
+      const emit = () => {
         if (r?.error) return sub.error(r.error);
         const rate = this.sampleRate;
         const perFrame = Math.round(rate / 50);
@@ -76,7 +76,10 @@ export class FakeTTS implements TTS {
           sub.next({ frame: new AudioFrame(new Int16Array(n), rate, 1, n), requestId, final: done >= total });
         }
         sub.complete();
-      }, ttfb);
+      };
+      // A zero ttfb answers synchronously: timers clamp 0 to 1 ms, which would skew latency tests.
+      if (ttfb <= 0) return void emit();
+      const timer = setTimeout(emit, ttfb);
       return () => clearTimeout(timer);
     });
   }

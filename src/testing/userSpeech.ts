@@ -82,6 +82,11 @@ export class UserSpeechScript {
     for (const l of this.listeners) l(sig);
   }
 
+  /** How many fakes are listening (0 once every stream was unsubscribed). */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   /** @internal registers a consumer and replays what is already known to it. */
   attach(fn: (s: SpeechSignal) => void): () => void {
     if (this.origin === null) {

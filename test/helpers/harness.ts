@@ -49,12 +49,13 @@ export async function startHarness(o: HarnessOptions = {}) {
   session.input.audio = NEVER;
   const rec = recordEvents(session);
   const agent = o.agent ?? new Agent({ instructions: 'You are a test agent.' });
+  const base = Date.now();
   await session.start({ agent });
-  /** ms since T0 */
-  const now = () => Date.now() - T0;
-  const at = (ms: number) => vi.advanceTimersByTimeAsync(T0 + ms - Date.now());
+  /** ms since this harness started */
+  const now = () => Date.now() - base;
+  const at = (ms: number) => vi.advanceTimersByTimeAsync(Math.max(0, base + ms - Date.now()));
   const stateAt = (type: 'agent_state_changed' | 'user_state_changed', state: string) =>
-    rec.of(type).filter((e) => e.newState === state).map((e) => e.createdAt - T0);
+    rec.of(type).filter((e) => e.newState === state).map((e) => e.createdAt - base);
   return { session, script, llm, tts, output, text, rec, agent, now, at, stateAt };
 }
 
