@@ -88,6 +88,7 @@ export const userTurnMachine = setup({
     finalCanCommit: ({ context }) => (context.mode === 'vad' && !context.speaking) || (context.mode === 'stt' && context.sttEnded),
     sttEndCanCommit: ({ context }) => context.mode === 'stt' && context.transcript.trim().length > 0,
     nonEmptyFinal: ({ event }) => event.type === 'FINAL_TRANSCRIPT' && event.text.trim().length > 0,
+    delayElapsed: ({ context }) => (context.lastSpeakingAt ?? context.now()) + context.delay <= context.now(),
     noPrediction: ({ context }) => context.detector === null || !context.transcript.trim(),
     endUnlikely: ({ context, event }) =>
       context.detector !== null && (event as unknown as { output: number }).output < context.detector.unlikelyThreshold,
@@ -229,14 +230,17 @@ export const userTurnMachine = setup({
         },
         /** A commit is pending: first ask the detector (if any), then wait out the endpointing delay. */
         deciding: {
-          initial: 'predicting',
+          initial: 'choosing',
           on: {
             VAD_SPEECH_END: { actions: 'speechEnded', target: 'deciding', reenter: true },
             FINAL_TRANSCRIPT: { guard: 'nonEmptyFinal', actions: 'appendFinal', target: 'deciding', reenter: true },
           },
           states: {
+            /** Only a configured detector with text to judge is asked; otherwise the minimum delay applies. */
+            choosing: {
+              always: [{ guard: 'noPrediction', target: 'waiting', actions: 'useMinDelay' }, { target: 'predicting' }],
+            },
             predicting: {
-              always: { guard: 'noPrediction', target: 'waiting', actions: 'useMinDelay' },
               invoke: {
                 src: 'predictEndOfTurn',
                 input: ({ context }) => ({ detector: context.detector!, transcript: context.transcript }),
@@ -248,6 +252,8 @@ export const userTurnMachine = setup({
               },
             },
             waiting: {
+              // A delay that has already elapsed commits at once (a 0 ms timer would still cost a tick).
+              always: { guard: 'delayElapsed', target: '#userTurn.endpointing.idle', actions: 'requestCommit' },
               after: { endpointingDelay: { target: '#userTurn.endpointing.idle', actions: 'requestCommit' } },
             },
           },

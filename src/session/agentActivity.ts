@@ -217,7 +217,7 @@ export class AgentActivity {
     if (this.closed) return;
     this.recognition = createActor(recognitionActor, {
       input: { audio, vad: this.vad, stt: this.stt, deliver: (e) => this.onRecognition(e) },
-      inspect: this.session._inspect,
+      parent: this.actor,
     });
     this.recognition.start();
   }
@@ -332,7 +332,7 @@ export class AgentActivity {
 
   newHandle(allowInterruptions: boolean | undefined): SpeechHandle {
     const allow = allowInterruptions ?? this.agent.allowInterruptions ?? this.session.options.allowInterruptions;
-    const h = new SpeechHandle({ allowInterruptions: allow, inspect: this.session._inspect });
+    const h = new SpeechHandle({ allowInterruptions: allow, parent: this.actor });
     h._owner = this;
     this.handles.set(h.id, h);
     const sub = h.actor.subscribe({

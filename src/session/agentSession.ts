@@ -16,6 +16,8 @@ import { speechScope } from './speechContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import type { SayInput } from './reply.ts';
 import { adaptAudioForOutput } from './outputFormat.ts';
+import { resolveTextTransforms } from './textPipeline.ts';
+import type { TextTransform } from '../transcription/textTransforms.ts';
 
 type Listener<T extends AgentSessionEventType> = (ev: EventOf<T>) => void;
 type EventInit<E> = E extends { createdAt: number } ? Omit<E, 'createdAt'> & { createdAt?: number } : never;
@@ -44,6 +46,8 @@ export class AgentSession<UserData = unknown> {
   readonly events$: Observable<AgentSessionEvent>;
   readonly input: { audio: AudioInput | null };
   readonly output: { audio: AudioOutput | null; transcription: TextOutput | null };
+  /** @internal the TTS text transform chain, resolved once */
+  readonly _ttsTextTransform: TextTransform;
   /** @internal */
   readonly _inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined;
   private readonly actor: Actor<typeof sessionMachine>;
@@ -68,6 +72,7 @@ export class AgentSession<UserData = unknown> {
     this.tools = [...(opts.tools ?? [])];
     this._userdata = opts.userdata;
     this._inspect = opts.inspect;
+    this._ttsTextTransform = resolveTextTransforms(this.options.ttsTextTransforms);
     this.events$ = this.subject.asObservable();
     const self = this;
     this.input = {
@@ -338,6 +343,7 @@ export class AgentSession<UserData = unknown> {
 
   /** @internal keeps the away timer in step with both states and running tools */
   _statesChanged(): void {
+    if (this.options.userAwayTimeout === null) return; // the away timer is the only consumer
     this.actor.send({
       type: 'STATES_CHANGED',
       agentState: this._agentState,

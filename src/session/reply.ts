@@ -9,7 +9,6 @@ import type { RunContext, ToolChoice } from '../llm/tools.ts';
 import type { AgentActivity } from './agentActivity.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import { speechScope } from './speechContext.ts';
-import { resolveTextTransforms } from './textPipeline.ts';
 import { executeToolCall, type ToolResult } from './toolExecution.ts';
 import { TranscriptPacer } from './transcriptPacer.ts';
 
@@ -73,7 +72,7 @@ async function speakStep(act: AgentActivity, h: SpeechHandle, text$: Observable<
     if (act.outputPaused && act.actor.getSnapshot().context.paused?.id !== h.id) act.resumeOutput();
     const frames$ = audio
       ? audio.pipe(tap((f) => pacer.pushAudio(f.durationMs)), finalize(() => pacer.endAudio()))
-      : synthesizeStream(act.tts!, resolveTextTransforms(session.options.ttsTextTransforms)(text$), {
+      : synthesizeStream(act.tts!, session._ttsTextTransform(text$), {
           speechId: h.id,
           onMetrics: (m) => session._emit({ type: 'metrics_collected', metrics: m }),
           onError: (e, recoverable) => session._reportError('tts', act.tts!.label, e, recoverable),

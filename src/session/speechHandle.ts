@@ -1,4 +1,4 @@
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { speechMachine } from '../../machines/speech.ts';
 import type { ChatItem } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
@@ -38,11 +38,13 @@ export class SpeechHandle {
   /** @internal the number of tool tasks still running for this speech */
   _toolsRunning = 0;
 
-  constructor(opts: { allowInterruptions: boolean; priority?: number; inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void) }) {
+  constructor(opts: { allowInterruptions: boolean; priority?: number; parent?: AnyActorRef }) {
     this.id = shortId('speech_');
+    // A child of the activity's actor: same actor system (cheaper, and inspected as one tree).
     this.actor = createActor(speechMachine, {
+      id: this.id,
       input: { id: this.id, priority: opts.priority ?? SPEECH_PRIORITY_NORMAL, allowInterruptions: opts.allowInterruptions },
-      inspect: opts.inspect,
+      parent: opts.parent,
     });
     this.actor.start();
   }

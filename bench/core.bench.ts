@@ -1,0 +1,130 @@
+/**
+ * Core overhead: zero-latency providers, endpointing 0, real-time paced input (20 ms frames).
+ * - turn: final transcript (end of user turn) → first TTS frame at the output, p50/p95 over ≥ 50 turns
+ * - bargeIn: VAD activity that interrupts → output buffer cleared
+ * - listening: heap per session, heap growth per session-second, CPU per session-second at N = 1, 10, 100
+ * Run with `npm run bench -- core` (BENCH_LISTEN_SECONDS shortens the listening window).
+ */
+import { Agent, AgentSession } from '../src/index.ts';
+import { FakeAudioOutput, silentAudio } from '../src/testing/index.ts';
+import { DrivenSTT, DrivenVAD, InstantLLM, InstantTTS, vadEvent } from './lib/instant.ts';
+import { gc, round, sleep, summary } from './lib/stats.ts';
+
+function makeSession(frames = 50) {
+  const vad = new DrivenVAD();
+  const stt = new DrivenSTT();
+  const session = new AgentSession({
+    vad,
+    stt,
+    llm: new InstantLLM(),
+    tts: new InstantTTS(frames),
+    turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 }, interruption: { minDuration: 0 } },
+    userAwayTimeout: null,
+  });
+  const output = new FakeAudioOutput();
+  session.output.audio = output;
+  session.input.audio = silentAudio({ sampleRate: 16000, frameMs: 20 });
+  return { session, vad, stt, output };
+}
+
+async function turnLatency(turns: number, warmup: number) {
+  const { session, vad, stt, output } = makeSession(1); // 20 ms replies
+  await session.start({ agent: new Agent({ instructions: 'bench' }) });
+  const samples: number[] = [];
+  let firstFrame: (() => void) | null = null;
+  const capture = output.captureFrame.bind(output);
+  output.captureFrame = (f) => {
+    if (firstFrame) {
+      firstFrame();
+      firstFrame = null;
+    }
+    capture(f);
+  };
+  for (let i = 0; i < turns + warmup; i++) {
+    vad.events.next(vadEvent('start_of_speech'));
+    await sleep(10);
+    vad.events.next(vadEvent('end_of_speech'));
+    const got = new Promise<number>((r) => (firstFrame = () => r(performance.now())));
+    const t0 = performance.now();
+    stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
+    const t1 = await got;
+    samples.push(t1 - t0);
+    while (session.agentState !== 'listening') await sleep(2);
+  }
+  await session.close();
+  // A server runs this path hot: report the first turns (cold JIT) and the turns after `warmup` separately.
+  return { unit: 'ms', cold: summary(samples.slice(0, turns)), warm: summary(samples.slice(warmup)) };
+}
+
+async function bargeIn(n: number) {
+  const { session, vad, output } = makeSession(500); // 10 s replies
+  await session.start({ agent: new Agent({ instructions: 'bench' }) });
+  const samples: number[] = [];
+  let cleared: (() => void) | null = null;
+  const clear = output.clearBuffer.bind(output);
+  output.clearBuffer = () => {
+    cleared?.();
+    clear();
+  };
+  for (let i = 0; i < n + 5; i++) {
+    const h = session.say('A long answer that the user will cut short.');
+    while (session.agentState !== 'speaking') await sleep(2);
+    await sleep(10);
+    vad.events.next(vadEvent('start_of_speech'));
+    const got = new Promise<number>((r) => (cleared = () => r(performance.now())));
+    const t0 = performance.now();
+    vad.events.next(vadEvent('inference_done', { speechDuration: 100 }));
+    const t1 = await got;
+    cleared = null;
+    if (i >= 5) samples.push(t1 - t0);
+    await h.waitForPlayout();
+    vad.events.next(vadEvent('end_of_speech'));
+    await sleep(5);
+  }
+  await session.close();
+  return { unit: 'ms', ...summary(samples) };
+}
+
+async function listening(n: number, seconds: number) {
+  gc();
+  const base = process.memoryUsage().heapUsed;
+  const all = Array.from({ length: n }, () => makeSession());
+  for (const s of all) await s.session.start({ agent: new Agent({ instructions: 'bench' }) });
+  await sleep(2000);
+  gc();
+  const h0 = process.memoryUsage().heapUsed;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  gc();
+  const h1 = process.memoryUsage().heapUsed;
+  const frames = all.reduce((a, s) => a + s.vad.frames, 0);
+  for (const s of all) await s.session.close();
+  return {
+    sessions: n,
+    seconds: round(elapsed, 1),
+    heapPerSessionMB: round((h0 - base) / n / 2 ** 20),
+    heapGrowthPerSessionBytesPerSec: round((h1 - h0) / n / elapsed, 1),
+    cpuMsPerSessionSecond: round((cpu.user + cpu.system) / 1000 / n / elapsed),
+    framesPerSessionSecond: round(frames / n / elapsed, 1),
+  };
+}
+
+export async function turnOnly(n: number, w: number) { return turnLatency(n, w); }
+
+export default async function () {
+  if (!(globalThis as { gc?: unknown }).gc) process.stderr.write('bench: run with --expose-gc for heap figures (npm run bench does)\n');
+  const seconds = Number(process.env.BENCH_LISTEN_SECONDS ?? 60);
+  const turn = await turnLatency(100, 1000);
+  const barge = await bargeIn(50);
+  const listen = [];
+  for (const n of [1, 10, 100]) listen.push(await listening(n, seconds));
+  return {
+    endOfTurnToFirstFrame: turn,
+    bargeInToOutputCleared: barge,
+    listening: listen,
+    targets: { turnP50: 1, turnP95: 3, bargeIn: 0.5, heapPerSessionMB: 0.5, growthBytesPerSessionSecond: 1024, cpuMsPerSessionSecond: 3 },
+  };
+}
