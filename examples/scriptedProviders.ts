@@ -1,0 +1,31 @@
+/**
+ * Scripted STT and LLM for the example when no model provider is configured: the whole pipeline still runs end to
+ * end (VAD → STT → turn detection → LLM → tools → TTS → output), only the "intelligence" is a script.
+ */
+import { FakeLLM, type FakeLLMResponse, type ScriptedUtterance } from '../src/testing/index.ts';
+
+export const demoUtterances: ScriptedUtterance[] = [
+  { start: 4000, end: 5200, transcript: 'What time is it?', sttDelay: 150 },
+  { start: 9000, end: 11000, transcript: 'Please book a table for two at eight.', sttDelay: 200 },
+  { start: 15500, end: 16300, transcript: 'Thanks, bye!', sttDelay: 150 },
+];
+
+export function demoLLM(): FakeLLM {
+  const responses: FakeLLMResponse[] = [
+    { input: 'What time is it?', toolCalls: [{ name: 'get_time', arguments: {} }], ttft: 300, duration: 400 },
+    { input: 'Please book a table for two at eight.', content: 'Let me book that for you.', toolCalls: [{ name: 'book_table', arguments: { people: 2, time: '20:00' } }], ttft: 300, duration: 600 },
+    { input: 'Thanks, bye!', content: 'You are welcome. Goodbye!', ttft: 250, duration: 400 },
+  ];
+  const llm = new FakeLLM(responses);
+  // Tool outputs are dynamic (the clock, the booking), so answer them by pattern.
+  const chat = llm.chat.bind(llm);
+  llm.chat = (req) => {
+    const last = req.chatCtx.items.at(-1);
+    if (last?.type === 'function_call_output') {
+      const text = last.name === 'get_time' ? `It is ${last.output} right now.` : `Done! ${last.output}`;
+      llm.add({ input: last.output, content: text, ttft: 250, duration: 500 });
+    }
+    return chat(req);
+  };
+  return llm;
+}
