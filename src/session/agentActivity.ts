@@ -217,7 +217,8 @@ export class AgentActivity {
     if (this.closed) return;
     this.recognition = createActor(recognitionActor, {
       input: { audio, vad: this.vad, stt: this.stt, deliver: (e) => this.onRecognition(e) },
-      parent: this.actor,
+      // A root actor (children cannot be stopped directly), reporting to the session's inspector.
+      inspect: this.session._inspect,
     });
     this.recognition.start();
   }

@@ -219,26 +219,26 @@ export class AgentSession<UserData = unknown> {
   private async closeImpl(reason: CloseReason, error: unknown, drain: boolean): Promise<void> {
     const act = this.activity;
     const next = this.nextActivity;
-    if (act) {
-      if (!drain) {
-        try {
-          await act.interrupt({ force: true });
-        } catch {
-          /* already winding down */
-        }
+    try {
+      if (act) {
+        if (!drain) await act.interrupt({ force: true }).catch(() => undefined);
+        await act.drain();
+        await act.close();
       }
-      await act.drain();
-      await act.close();
+      await next?.close();
+      this.output.audio?.close?.();
+    } catch (e) {
+      // Closing must always reach `closed`; a failure on the way is reported, not thrown.
+      this._emit({ type: 'error', error: e instanceof Error ? e : new Error(String(e)), source: 'session', label: 'close', recoverable: false });
+    } finally {
+      this.activity = null;
+      this.nextActivity = null;
+      this._emit({ type: 'close', reason, error: error instanceof Error ? error : error ? new Error(String(error)) : null });
+      // Back to the constructed state, silently: a closed session can start again.
+      this._agentState = 'initializing';
+      this._userState = 'listening';
+      this.errorCounts = { llm: 0, stt: 0, tts: 0 };
     }
-    await next?.close();
-    this.activity = null;
-    this.nextActivity = null;
-    this.output.audio?.close?.();
-    this._emit({ type: 'close', reason, error: error instanceof Error ? error : error ? new Error(String(error)) : null });
-    // Back to the constructed state, silently: a closed session can start again.
-    this._agentState = 'initializing';
-    this._userState = 'listening';
-    this.errorCounts = { llm: 0, stt: 0, tts: 0 };
   }
 
   /** Replaces the current agent. New user turns stop reaching the old agent at once. */
