@@ -141,3 +141,58 @@ describe('tool calls', () => {
     await h.session.close();
   });
 });
+
+describe('handoff races', () => {
+  it('a user turn that ends while the handoff drains is answered by the new agent, never the old one', async () => {
+    class Billing extends Agent {
+      constructor() {
+        super({ instructions: 'billing', id: 'billing' });
+      }
+    }
+    const h = await startHarness({
+      // "Transferring you now." plays 1000..4000; the handoff is requested at 1500; the user's next turn
+      // commits at 3300, inside the fence, and must reach the billing agent once it is active.
+      utterances: [{ start: 0, end: 500, transcript: 'billing please' }, { start: 2000, end: 2800, transcript: 'my invoice is wrong' }],
+      llm: [
+        { input: 'billing please', content: 'Transferring you now.' },
+        { input: 'my invoice is wrong', content: 'Billing: let me look.' },
+      ],
+      tts: [{ input: 'Transferring you now.', duration: 3000 }],
+      session: { turnHandling: { interruption: { enabled: false } } },
+    });
+    await h.at(1500);
+    h.session.updateAgent(new Billing());
+    await h.at(9000);
+    expect(historyText(h.session).slice(1)).toEqual([
+      'user: billing please',
+      'assistant: Transferring you now.',
+      'handoff default_agent -> billing',
+      'user: my invoice is wrong',
+      'assistant: Billing: let me look.',
+    ]);
+    // Only one reply request per turn: the old agent never answered the second one.
+    expect(h.llm.requests.map((r) => r.key)).toEqual(['billing please', 'my invoice is wrong']);
+    await h.session.close();
+  });
+
+  it('close() during a handoff still reaches closed with one close event', async () => {
+    class Slow extends Agent {
+      constructor() {
+        super({ instructions: 'slow' });
+      }
+      override async onEnter() {
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
+    const h = await startHarness({ tts: [{ input: 'Bye.', duration: 2000 }] });
+    h.session.say('Bye.');
+    h.session.updateAgent(new Slow());
+    await h.at(1000);
+    const closing = h.session.close();
+    await vi.advanceTimersByTimeAsync(10_000);
+    await closing;
+    expect(h.session.lifecycle).toBe('closed');
+    expect(h.rec.of('close')).toHaveLength(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

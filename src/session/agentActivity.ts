@@ -64,6 +64,8 @@ export class AgentActivity {
   private vadSpeaking = false;
   private silenceWaiters: Array<() => void> = [];
   private drainPromise: Promise<void> | null = null;
+  /** A user turn that ended while this activity was fenced (handoff/drain): handed to the next activity. */
+  fencedTurn: EndOfTurnInfo | null = null;
   private started = false;
   private closed = false;
 
@@ -425,8 +427,11 @@ export class AgentActivity {
     if (this.closed) return;
     const snap = this.actor.getSnapshot();
     if (!snap.context.acceptingTurns) {
-      // Handoff or drain in progress: the old agent must not answer. The turn is dropped here.
+      // Handoff or drain in progress: the old agent must not answer. The next agent will (see `takeOverTurn`).
       this.userTurn.send({ type: 'TURN_ACCEPTED' });
+      this.fencedTurn = this.fencedTurn
+        ? { ...info, transcript: `${this.fencedTurn.transcript} ${info.transcript}`, speechStartedAt: this.fencedTurn.speechStartedAt }
+        : info;
       return;
     }
     const ev = { type: 'END_OF_TURN' as const, words: countWords(info.transcript), current: this.facts() };
@@ -437,6 +442,12 @@ export class AgentActivity {
     }
     this.actor.send(ev);
     this.userTurn.send({ type: 'TURN_ACCEPTED' });
+    const seq = ++this.turnSeq;
+    this.userTurnChain = this.userTurnChain.then(() => this.track(this.userTurnCompleted(info, seq)));
+  }
+
+  /** Answers a user turn that the previous activity could not take because it was handing over. */
+  takeOverTurn(info: EndOfTurnInfo): void {
     const seq = ++this.turnSeq;
     this.userTurnChain = this.userTurnChain.then(() => this.track(this.userTurnCompleted(info, seq)));
   }

@@ -214,6 +214,7 @@ export class AgentSession<UserData = unknown> {
       true,
     );
     await next.start();
+    if (old?.fencedTurn) next.takeOverTurn(old.fencedTurn);
   }
 
   private async closeImpl(reason: CloseReason, error: unknown, drain: boolean): Promise<void> {
