@@ -10,7 +10,8 @@ interface Word {
   start: number;
   /** Index just past the word. */
   end: number;
-  syllables: number;
+  /** Syllables of all words before this one plus half of its own: its middle at the standard rate. */
+  syllablesToMiddle: number;
 }
 
 const syllablesOf = (w: string): number => Math.max(1, (w.toLowerCase().match(/[aeiouy]+/g) ?? []).length);
@@ -23,6 +24,7 @@ const syllablesOf = (w: string): number => Math.max(1, (w.toLowerCase().match(/[
 export class TranscriptPacer {
   private text = '';
   private words: Word[] = [];
+  private syllablesSoFar = 0;
   private scanned = 0;
   private textDone = false;
   private audioMs = 0;
@@ -86,9 +88,15 @@ export class TranscriptPacer {
   }
 
   private heardEnd(positionMs: number): number {
-    let n = 0;
-    while (n < this.words.length && this.wordMiddle(n) <= positionMs) n++;
-    return n === 0 ? 0 : this.words[n - 1]!.end;
+    // Word middles grow with the index: binary search for the first one not yet reached.
+    let lo = 0;
+    let hi = this.words.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.wordMiddle(mid) <= positionMs) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? 0 : this.words[lo - 1]!.end;
   }
 
   /** Ends the segment; returns the synchronized transcript (all text unless interrupted). */
@@ -113,7 +121,9 @@ export class TranscriptPacer {
       const end = m.index + m[0].length;
       // A word touching the end of the buffer may continue in the next chunk.
       if (!final && end === this.text.length) break;
-      this.words.push({ text: m[0], start: m.index, end, syllables: syllablesOf(m[0]) });
+      const syl = syllablesOf(m[0]);
+      this.words.push({ text: m[0], start: m.index, end, syllablesToMiddle: this.syllablesSoFar + syl / 2 });
+      this.syllablesSoFar += syl;
       this.scanned = end;
     }
   }
@@ -126,9 +136,7 @@ export class TranscriptPacer {
       const w = this.words[i]!;
       return ((w.start + w.end) / 2 / total) * this.audioMs;
     }
-    let before = 0;
-    for (let k = 0; k < i; k++) before += this.words[k]!.syllables;
-    return ((before + this.words[i]!.syllables / 2) / STANDARD_SPEECH_RATE) * 1000;
+    return (this.words[i]!.syllablesToMiddle / STANDARD_SPEECH_RATE) * 1000;
   }
 
   private elapsed(): number {
