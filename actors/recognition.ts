@@ -1,4 +1,4 @@
-import { share, type Observable, type Subscription } from 'rxjs';
+import { defer, retry, share, timer, type Observable, type Subscription } from 'rxjs';
 import { fromCallback, type EventObject } from 'xstate';
 import type { AudioFrame } from '../src/audio/frame.ts';
 import type { SpeechEvent, STT, VADEvent, VAD } from '../src/providers/types.ts';
@@ -16,6 +16,8 @@ export interface RecognitionInput {
   deliver: (e: RecognitionEvent) => void;
   /** Gates audio to the STT (e.g. silence while an uninterruptible speech plays); VAD always hears everything. */
   sttAudio?: (audio: Observable<AudioFrame>) => Observable<AudioFrame>;
+  /** ms before a failed VAD or STT stream is started again (default 500). */
+  restartDelay?: number;
 }
 
 const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
@@ -24,31 +26,29 @@ const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
  * Fans one audio stream out to the VAD and the STT and turns their output into recognition events.
  * A failing VAD or STT is reported and detached; the other keeps running, and so does the session.
  */
-export function runRecognition({ audio, vad, stt, deliver, sttAudio }: RecognitionInput): Subscription {
+export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDelay = 500 }: RecognitionInput): Subscription {
   const shared = audio.pipe(share());
-  const subs: Subscription[] = [];
-  if (vad) {
-    subs.push(
-      vad.stream(shared).subscribe({
-        next: (event) => deliver({ type: 'vad', event }),
-        error: (e) => deliver({ type: 'error', source: 'vad', error: asError(e), recoverable: false }),
+  // A failed VAD or STT stream is reported (it counts toward the session's error limit) and started again, so the
+  // session keeps hearing the user; the audio in between is not recognised.
+  const restarting = <T>(source: 'vad' | 'stt', make: () => Observable<T>) =>
+    defer(make).pipe(
+      retry({
+        delay: (e: unknown) => {
+          deliver({ type: 'error', source, error: asError(e), recoverable: false });
+          return timer(restartDelay);
+        },
       }),
     );
-  }
+  const all = shared.subscribe({
+    // Keep the source flowing even with neither consumer, and report its failure once.
+    error: (e) => deliver({ type: 'error', source: 'audio_input', error: asError(e), recoverable: false }),
+  });
+  if (vad) all.add(restarting('vad', () => vad.stream(shared)).subscribe((event) => deliver({ type: 'vad', event })));
   if (stt) {
-    subs.push(
-      stt.stream(sttAudio ? sttAudio(shared) : shared, {
-        onError: (error, recoverable) => deliver({ type: 'error', source: 'stt', error, recoverable }),
-      }).subscribe({
-        next: (event) => deliver({ type: 'stt', event }),
-        error: (e) => deliver({ type: 'error', source: 'stt', error: asError(e), recoverable: false }),
-      }),
-    );
+    const input = sttAudio ? sttAudio(shared) : shared;
+    const onError = (error: Error, recoverable: boolean) => deliver({ type: 'error', source: 'stt', error, recoverable });
+    all.add(restarting('stt', () => stt.stream(input, { onError })).subscribe((event) => deliver({ type: 'stt', event })));
   }
-  // Keep the source flowing even with neither consumer, and report its failure once.
-  subs.push(shared.subscribe({ error: (e) => deliver({ type: 'error', source: 'audio_input', error: asError(e), recoverable: false }) }));
-  const all = subs[0]!;
-  for (const s of subs.slice(1)) all.add(s);
   return all;
 }
 

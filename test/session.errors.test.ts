@@ -83,3 +83,35 @@ describe('resources (real time)', () => {
     expect(after).toBeLessThanOrEqual(before);
   });
 });
+
+describe('recognition failures (virtual time)', () => {
+  beforeEach(useVirtualTime);
+  afterEach(() => vi.useRealTimers());
+
+  it('a failing STT stream is reported and restarted; later speech is still understood', async () => {
+    const { Observable } = await import('rxjs');
+    const { FakeSTT } = await import('../src/testing/index.ts');
+    const h = await startHarness({
+      utterances: [{ start: 2000, end: 2600, transcript: 'are you there' }],
+      llm: [{ input: 'are you there', content: 'Yes.' }],
+    });
+    // Replace the STT with one that fails once, 100 ms after it starts, then behaves.
+    const real = new FakeSTT(h.script);
+    let attempts = 0;
+    const flaky = {
+      label: 'flaky-stt',
+      capabilities: real.capabilities,
+      stream: (a: any, o: any) =>
+        ++attempts === 1
+          ? new Observable<any>((sub) => void setTimeout(() => sub.error(new APIError('socket closed', { retryable: true })), 100))
+          : real.stream(a, o),
+    };
+    (h.session as any).activity.stt = flaky;
+    (h.session as any).activity.attachAudio(h.session.input.audio);
+    await h.at(5000);
+    expect(attempts).toBe(2);
+    expect(h.rec.of('error').map((e) => [e.source, e.error.message])).toEqual([['stt', 'socket closed']]);
+    expect(historyText(h.session).slice(1)).toEqual(['user: are you there', 'assistant: Yes.']);
+    await h.session.close();
+  });
+});

@@ -147,11 +147,11 @@ export class AgentActivity {
 
   async start(): Promise<void> {
     this.agent._session = this.session;
-    this.agent.chatCtx.items.splice(
-      0,
-      this.agent.chatCtx.items.filter((i) => i.id === 'instructions').length,
-    );
-    this.agent.chatCtx.items.unshift(createMessage('system', this.agent.instructions, { id: 'instructions', createdAt: 0 }));
+    // The agent's context always starts with its current instructions (replaced when an agent is reused).
+    const items = this.agent.chatCtx.items;
+    const old = items.findIndex((i) => i.id === 'instructions');
+    if (old !== -1) items.splice(old, 1);
+    items.unshift(createMessage('system', this.agent.instructions, { id: 'instructions', createdAt: 0 }));
     this.actor.subscribe((s) => this.session._onActivitySnapshot(this, s.value.agent as string));
     this.userTurn.subscribe((s) => this.session._onUserTurnSnapshot(this, s.value.user as string));
     this.actor.start();
