@@ -85,7 +85,8 @@ async function bargeIn(n: number) {
   return { unit: 'ms', ...summary(samples) };
 }
 
-async function listening(n: number, seconds: number) {
+async function listening(n: number, seconds: number, idle?: { cpuMsPerSecond: number; heapBytesPerSecond: number }) {
+  gc();
   gc();
   const base = process.memoryUsage().heapUsed;
   const all = Array.from({ length: n }, () => makeSession());
@@ -93,21 +94,29 @@ async function listening(n: number, seconds: number) {
   await sleep(2000);
   gc();
   const h0 = process.memoryUsage().heapUsed;
+  const framesAtStart = all.reduce((a, s) => a + s.vad.frames, 0);
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(c0);
   gc();
+  gc();
   const h1 = process.memoryUsage().heapUsed;
-  const frames = all.reduce((a, s) => a + s.vad.frames, 0);
+  const frames = all.reduce((a, s) => a + s.vad.frames, 0) - framesAtStart;
   for (const s of all) await s.session.close();
+  const cpuMsPerSecond = (cpu.user + cpu.system) / 1000 / elapsed;
+  const heapBytesPerSecond = (h1 - h0) / elapsed;
+  if (n === 0) return { sessions: 0, seconds: round(elapsed, 1), cpuMsPerSecond: round(cpuMsPerSecond), heapBytesPerSecond: round(heapBytesPerSecond, 1) };
   return {
     sessions: n,
     seconds: round(elapsed, 1),
     heapPerSessionMB: round((h0 - base) / n / 2 ** 20),
-    heapGrowthPerSessionBytesPerSec: round((h1 - h0) / n / elapsed, 1),
-    cpuMsPerSessionSecond: round((cpu.user + cpu.system) / 1000 / n / elapsed),
+    // gross: everything the process did, divided by N; net: minus an idle process over the same window
+    heapGrowthPerSessionBytesPerSec: round(heapBytesPerSecond / n, 1),
+    netHeapGrowthPerSessionBytesPerSec: idle ? round((heapBytesPerSecond - idle.heapBytesPerSecond) / n, 1) : undefined,
+    cpuMsPerSessionSecond: round(cpuMsPerSecond / n),
+    netCpuMsPerSessionSecond: idle ? round((cpuMsPerSecond - idle.cpuMsPerSecond) / n) : undefined,
     framesPerSessionSecond: round(frames / n / elapsed, 1),
   };
 }
@@ -119,8 +128,9 @@ export default async function () {
   const seconds = Number(process.env.BENCH_LISTEN_SECONDS ?? 60);
   const turn = await turnLatency(100, 1000);
   const barge = await bargeIn(50);
-  const listen = [];
-  for (const n of [1, 10, 100]) listen.push(await listening(n, seconds));
+  const idle = (await listening(0, seconds)) as { cpuMsPerSecond: number; heapBytesPerSecond: number };
+  const listen: unknown[] = [idle];
+  for (const n of [1, 10, 100]) listen.push(await listening(n, seconds, idle));
   return {
     endOfTurnToFirstFrame: turn,
     bargeInToOutputCleared: barge,
