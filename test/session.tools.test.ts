@@ -196,3 +196,35 @@ describe('handoff races', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('tool context', () => {
+  it('ctx.waitForPlayout waits for the step audio; the handle own waitForPlayout is refused; cancelToolReply works', async () => {
+    const log: string[] = [];
+    const probe = functionTool({
+      name: 'probe',
+      description: '',
+      execute: async (_args, ctx) => {
+        log.push(`start ${Date.now() - 1_000_000}`);
+        await ctx.waitForPlayout();
+        log.push(`played ${Date.now() - 1_000_000}`);
+        await expect(ctx.speechHandle.waitForPlayout()).rejects.toThrow(/use ctx.waitForPlayout/);
+        return 'probed';
+      },
+    });
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 500, transcript: 'probe it' }],
+      llm: [{ input: 'probe it', content: 'Probing now.', toolCalls: [{ name: 'probe', arguments: {} }] }, { input: 'probed', content: 'Never said.' }],
+      tts: [{ input: 'Probing now.', duration: 1000 }],
+      session: { tools: [probe] },
+    });
+    h.session.on('function_tools_executed', (e) => {
+      expect(e.hasToolReply).toBe(true);
+      e.cancelToolReply();
+    });
+    await h.at(5000);
+    expect(log).toEqual(['start 1000', 'played 2000']);
+    expect(h.llm.requests.map((r) => r.key)).toEqual(['probe it']); // the reply to "probed" was cancelled
+    expect(h.session.agentState).toBe('listening');
+    await h.session.close();
+  });
+});

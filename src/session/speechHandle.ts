@@ -2,6 +2,7 @@ import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { speechMachine } from '../../machines/speech.ts';
 import type { ChatItem } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
+import { speechScope } from './speechContext.ts';
 
 export const SPEECH_PRIORITY_LOW = 0;
 export const SPEECH_PRIORITY_NORMAL = 5;
@@ -88,6 +89,11 @@ export class SpeechHandle {
 
   /** Waits until the whole speech (all tool steps and the tool reply) is done. */
   async waitForPlayout(): Promise<void> {
+    const scope = speechScope.getStore();
+    if (scope?.inTool && scope.handle === this) {
+      // The speech waits for this tool, so the tool cannot wait for the speech.
+      throw new Error('waitForPlayout() of the speech that called this tool would never resolve: use ctx.waitForPlayout()');
+    }
     await until(this.actor, (s) => s.status === 'done');
   }
 

@@ -52,7 +52,8 @@ export class FakeLLM implements LLM {
       this.requests.push(record);
       const r = this.responses.get(key);
       const timers: ReturnType<typeof setTimeout>[] = [];
-      const at = (ms: number, fn: () => void) => timers.push(setTimeout(fn, ms));
+      // Zero delays run synchronously: timers clamp 0 to 1 ms, which would skew timing assertions.
+      const at = (ms: number, fn: () => void) => (ms <= 0 ? fn() : void timers.push(setTimeout(fn, ms)));
       let finished = false;
       if (!r) {
         sub.complete();
