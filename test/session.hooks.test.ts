@@ -146,3 +146,24 @@ describe('hooks and speech API', () => {
     await h.session.close();
   });
 });
+
+describe('say() inputs', () => {
+  it('accepts an async iterable of text chunks (consumed once) and speaks all of it', async () => {
+    const h = await startHarness({ tts: [{ input: 'Streaming words arrive one by one.', duration: 1000 }] });
+    let pulls = 0;
+    async function* words() {
+      for (const w of ['Streaming ', 'words ', 'arrive ', 'one by one.']) {
+        pulls++;
+        await new Promise((r) => setTimeout(r, 10));
+        yield w;
+      }
+    }
+    const handle = h.session.say(words());
+    await h.at(3000);
+    expect(handle.done()).toBe(true);
+    expect(pulls).toBe(4);
+    expect(h.tts.inputs).toEqual(['Streaming words arrive one by one.']);
+    expect(historyText(h.session).slice(1)).toEqual(['assistant: Streaming words arrive one by one.']);
+    await h.session.close();
+  });
+});

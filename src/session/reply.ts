@@ -1,4 +1,4 @@
-import { from, isObservable, map, Observable, tap, finalize } from 'rxjs';
+import { finalize, from, isObservable, map, Observable, shareReplay, tap } from 'rxjs';
 import { playSegment } from '../../actors/playout.ts';
 import { startLLMInference } from '../../actors/llmInference.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
@@ -22,8 +22,9 @@ interface SpokenStep {
   stoppedSpeakingAt: number | null;
 }
 
+/** One shared subscription: the TTS and the transcript both read the text, and an async iterator runs once. */
 const asObservable = (t: SayInput): Observable<string> =>
-  typeof t === 'string' ? from([t]) : isObservable(t) ? t : from(t as AsyncIterable<string>);
+  (typeof t === 'string' ? from([t]) : isObservable(t) ? t : from(t as AsyncIterable<string>)).pipe(shareReplay({ refCount: true }));
 
 /**
  * Plays one step of a speech: text to the TTS (through the text transforms) and to the transcript pacer, audio to
