@@ -8,12 +8,19 @@ import { Receptionist } from '../../examples/assistant.ts';
 import { demoLLM, demoUtterances } from '../../examples/scriptedProviders.ts';
 import { AgentSession } from '../session/agentSession.ts';
 import type { AgentSessionEvent } from '../session/events.ts';
-import { FakeAudioOutput, FakeSTT, FakeTTS, FakeVAD, UserSpeechScript } from '../testing/index.ts';
+import { EspeakTTS } from '../plugins/espeak/index.ts';
+import { FliteTTS } from '../plugins/flite/index.ts';
+import { FakeSTT, FakeTTS, FakeVAD, UserSpeechScript } from '../testing/index.ts';
+import { WavRecordingOutput } from './wavRecordingOutput.ts';
 import { TerminalTranscript } from './consoleOutput.ts';
 import { sessionReport } from './report.ts';
 
 export interface ConsoleOptions {
   report: string;
+  /** Where the agent's speech (what the user heard) is written. */
+  output: string;
+  /** 'flite' (embedded, default), 'espeak' (system espeak-ng) or 'silent' (scripted timing only). */
+  tts: 'flite' | 'espeak' | 'silent';
   /** Lines the user "types" instead of speaking, one per turn. */
   text: string[];
   quiet: boolean;
@@ -25,17 +32,17 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   };
   out('voicechart console — example agent: Receptionist\n');
   out('No STT/LLM provider is configured: using the scripted testing-kit STT and LLM, so the whole pipeline runs\n');
-  out('end to end with a scripted user. (Real providers: see README, "Providers".)\n\n');
+  out(`end to end with a scripted user. Speech: ${opts.tts} TTS. (Real providers: see README, "Providers".)\n\n`);
 
   const script = new UserSpeechScript(opts.text.length ? [] : demoUtterances);
   const session = new AgentSession({
     vad: new FakeVAD(script),
     stt: new FakeSTT(script),
     llm: demoLLM(),
-    tts: new FakeTTS([], { msPerChar: 55 }),
+    tts: opts.tts === 'flite' ? new FliteTTS() : opts.tts === 'espeak' ? new EspeakTTS() : new FakeTTS([], { msPerChar: 55 }),
     userAwayTimeout: 20_000,
   });
-  const audio = new FakeAudioOutput({ canPause: true });
+  const audio = new WavRecordingOutput(opts.output);
   session.output.audio = audio;
   session.output.transcription = new TerminalTranscript(out);
   session.input.audio = NEVER;
@@ -68,7 +75,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   const report = sessionReport(session, events, startedAt);
   writeFileSync(opts.report, JSON.stringify(report, null, 2));
   out(`\nsession closed after ${(report.durationMs / 1000).toFixed(1)} s: ${session.history.messages().length} messages, `);
-  out(`${report.errors.length} errors; report written to ${opts.report}\n`);
+  out(`${report.errors.length} errors; report written to ${opts.report}, agent speech to ${opts.output}\n`);
   return report.errors.some((e) => !e.recoverable) ? 1 : 0;
 }
 

@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
 import { runConsole } from './console.ts';
 
-const USAGE = `usage: voicechart console [--text "line" ...] [--report file.json] [--quiet]
+const USAGE = `usage: voicechart console [--text "line" ...] [--tts flite|espeak|silent] [--output speech.wav]
+                          [--report file.json] [--quiet]
 
   console   run the example agent locally (no LiveKit server needed)
     --text    a typed user turn (repeatable); without it a scripted user speaks
-    --report  where to write the JSON session report (default: voicechart-report.json)
+    --tts     flite: embedded (default); espeak: the system espeak-ng program; silent: no synthesis
+    --output  WAV file receiving the agent's speech as heard (default: voicechart-agent.wav)
+    --report  JSON session report (default: voicechart-report.json)
     --quiet   print nothing but errors
 `;
 
@@ -16,6 +19,8 @@ async function main(argv: string[]): Promise<number> {
     options: {
       text: { type: 'string', multiple: true },
       report: { type: 'string', default: 'voicechart-report.json' },
+      output: { type: 'string', default: 'voicechart-agent.wav' },
+      tts: { type: 'string', default: 'flite' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -24,7 +29,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return values.help ? 0 : 2;
   }
-  return runConsole({ report: values.report!, text: values.text ?? [], quiet: values.quiet! });
+  const tts = values.tts as 'flite' | 'espeak' | 'silent';
+  if (!['flite', 'espeak', 'silent'].includes(tts)) {
+    process.stderr.write(`voicechart: --tts must be flite, espeak or silent\n`);
+    return 2;
+  }
+  return runConsole({ report: values.report!, output: values.output!, tts, text: values.text ?? [], quiet: values.quiet! });
 }
 
 main(process.argv.slice(2)).then(

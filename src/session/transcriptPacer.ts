@@ -36,6 +36,8 @@ export class TranscriptPacer {
   private pausedAt: number | null = null;
   private pausedTotal = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** After `finish`, late text/audio notifications (e.g. a stream's finalize) must not release anything. */
+  private finished = false;
 
   constructor(
     private readonly output: TextOutput | null,
@@ -102,6 +104,7 @@ export class TranscriptPacer {
   /** Ends the segment; returns the synchronized transcript (all text unless interrupted). */
   finish(interrupted: boolean, positionMs: number): string {
     this.clearTimer();
+    this.finished = true;
     this.scanWords(true);
     const end = interrupted ? this.heardEnd(positionMs) : this.text.length;
     this.emitUpTo(end);
@@ -147,7 +150,7 @@ export class TranscriptPacer {
 
   private schedule(): void {
     this.clearTimer();
-    if (!this.output || this.startedAt === null || this.pausedAt !== null) return;
+    if (this.finished || !this.output || this.startedAt === null || this.pausedAt !== null) return;
     const elapsed = this.elapsed();
     while (this.released < this.words.length && this.wordMiddle(this.released) <= elapsed) this.released++;
     if (this.released > 0) this.emitUpTo(this.words[this.released - 1]!.end);

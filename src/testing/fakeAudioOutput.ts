@@ -7,7 +7,7 @@ import type { AudioOutput, PlaybackEvent } from '../io/types.ts';
  * its audio, can be paused (when `canPause`) and cleared. It records what was played for assertions.
  */
 export class FakeAudioOutput implements AudioOutput {
-  readonly label = 'fake-audio-output';
+  readonly label: string = 'fake-audio-output';
   readonly events$ = new Subject<PlaybackEvent>();
   readonly canPause: boolean;
   readonly sampleRate?: number;
