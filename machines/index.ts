@@ -1,17 +1,19 @@
 /** Every statechart of the project, by diagram name. `npm run visualize` draws each one. */
 import type { AnyStateMachine } from 'xstate';
 import { activityMachine } from './activity.ts';
+import { audioOutputMachine } from './audioOutput.ts';
 import { sessionMachine } from './session.ts';
 import { speechMachine } from './speech.ts';
 import { turnTakingModel } from './turnTakingModel.ts';
 import { userTurnMachine } from './userTurn.ts';
 
-export { activityMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine };
+export { activityMachine, audioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine };
 
 export const machines: Record<string, AnyStateMachine> = {
   session: sessionMachine,
   activity: activityMachine,
   userTurn: userTurnMachine,
   speech: speechMachine,
+  audioOutput: audioOutputMachine,
   turnTakingModel,
 };

@@ -6,7 +6,7 @@ beforeEach(useVirtualTime);
 afterEach(() => vi.useRealTimers());
 
 describe('inspection', () => {
-  it('every actor of a session reports to the inspect observer: session, activity, user turn, speeches, recognition', async () => {
+  it('every actor of a session reports to the inspect observer: session, activity, user turn, speeches, output channel', async () => {
     const seen: InspectionEvent[] = [];
     const h = await startHarness({
       utterances: [{ start: 0, end: 800, transcript: 'Hello' }],
@@ -20,7 +20,7 @@ describe('inspection', () => {
         return (ref.logic as { id?: string }).id ?? (ref.src === undefined ? 'anonymous' : String(ref.src));
       }),
     );
-    for (const id of ['session', 'activity', 'userTurn', 'speech']) expect(logicIds).toContain(id);
+    for (const id of ['session', 'activity', 'userTurn', 'speech', 'audioOutput']) expect(logicIds).toContain(id);
     // Speech actors are children of the activity: one tree per session.
     const speechActor = seen.find((e) => e.type === '@xstate.actor' && (e.actorRef as AnyActorRef).logic?.id === 'speech')!;
     expect((speechActor.actorRef as AnyActorRef)._parent?.logic?.id).toBe('activity');

@@ -51,7 +51,6 @@ export class AgentActivity {
   toolsRunning = 0;
   /** The segment playing now, for pausing its transcript with its audio. */
   playing: { pacer: TranscriptPacer; handle: SpeechHandle } | null = null;
-  outputPaused = false;
   /** When a VAD event changes the user state, the moment speech really started/ended (events are back-dated). */
   userStateAt: number | null = null;
   private readonly tasks = new Set<Promise<unknown>>();
@@ -318,16 +317,19 @@ export class AgentActivity {
 
   // ------------------------------------------------------------------ output control
 
+  /** Read from the output channel actor: the device's pause state, not a flag of ours. */
+  get outputPaused(): boolean {
+    return this.session._outputChannel()?.getSnapshot().matches({ pause: 'paused' }) ?? false;
+  }
+
   pauseOutput(): void {
-    this.outputPaused = true;
-    this.session.output.audio?.pause();
+    this.session._outputChannel()?.send({ type: 'PAUSE' });
     this.playing?.pacer.pause();
   }
 
   resumeOutput(): void {
     if (!this.outputPaused) return;
-    this.outputPaused = false;
-    this.session.output.audio?.resume();
+    this.session._outputChannel()?.send({ type: 'RESUME' });
     this.playing?.pacer.resume();
   }
 

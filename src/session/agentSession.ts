@@ -16,6 +16,7 @@ import { speechScope } from './speechContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import type { SayInput } from './reply.ts';
 import { adaptAudioForOutput } from './outputFormat.ts';
+import { createAudioOutputChannel, type AudioOutputChannel } from '../../actors/audioOutputChannel.ts';
 import { resolveTextTransforms } from './textPipeline.ts';
 import type { TextTransform } from '../transcription/textTransforms.ts';
 
@@ -61,6 +62,7 @@ export class AgentSession<UserData = unknown> {
   private _userdata: UserData | undefined;
   private audioIn: AudioInput | null = null;
   private errorCounts = { llm: 0, stt: 0, tts: 0 };
+  private outputChannel: { device: AudioOutput; channel: AudioOutputChannel; stop(): void } | null = null;
   private startError: unknown = null;
 
   constructor(opts: AgentSessionOptions<UserData> = {}) {
@@ -191,6 +193,7 @@ export class AgentSession<UserData = unknown> {
 
   private async startImpl(): Promise<void> {
     const agent = this.agent!;
+    this._outputChannel(); // the output channel actor follows the device from the start
     const act = new AgentActivity(agent, this);
     this.activity = act;
     this._addToHistory({ type: 'agent_handoff', id: shortId('item_'), newAgentId: agent.id, createdAt: Date.now() }, act, true);
@@ -227,6 +230,8 @@ export class AgentSession<UserData = unknown> {
         await act.close();
       }
       await next?.close();
+      this.outputChannel?.stop();
+      this.outputChannel = null;
       this.output.audio?.close?.();
     } catch (e) {
       // Closing must always reach `closed`; a failure on the way is reported, not thrown.
@@ -361,6 +366,16 @@ export class AgentSession<UserData = unknown> {
   /** @internal */
   _sttRecovered(): void {
     this.errorCounts.stt = 0;
+  }
+
+  /** @internal the channel actor of the current audio output (created for the device in `output.audio`) */
+  _outputChannel(): AudioOutputChannel | null {
+    const device = this.output.audio;
+    if (this.outputChannel?.device !== device) {
+      this.outputChannel?.stop();
+      this.outputChannel = device ? { device, ...createAudioOutputChannel(device, this._inspect) } : null;
+    }
+    return this.outputChannel?.channel ?? null;
   }
 
   /** @internal */
