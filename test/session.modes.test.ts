@@ -78,3 +78,31 @@ describe('turn detection modes and endpointing', () => {
     await h.session.close();
   });
 });
+
+describe('lifecycle', () => {
+  it('a closed session can start again and keeps its history', async () => {
+    const h = await startHarness({ tts: [{ input: 'One.', duration: 300 }, { input: 'Two.', duration: 300 }] });
+    h.session.say('One.');
+    await h.at(1000);
+    await h.session.close();
+    expect(h.session.lifecycle).toBe('closed');
+    expect(h.session.agentState).toBe('initializing');
+    const { Agent } = await import('../src/index.ts');
+    await h.session.start({ agent: new Agent({ instructions: 'again' }) });
+    expect(h.session.lifecycle).toBe('running');
+    h.session.say('Two.');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(historyText(h.session).filter((l) => l.startsWith('assistant'))).toEqual(['assistant: One.', 'assistant: Two.']);
+    expect(h.rec.of('close')).toHaveLength(1);
+    await h.session.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('the speech API refuses clearly before start', () => {
+    return import('../src/index.ts').then(({ AgentSession }) => {
+      const s = new AgentSession();
+      expect(() => s.say('hi')).toThrow(/not running/);
+      expect(() => s.updateAgent({} as never)).toThrow(/running session/);
+    });
+  });
+});
