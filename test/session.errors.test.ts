@@ -101,10 +101,10 @@ describe('recognition failures (virtual time)', () => {
     const flaky = {
       label: 'flaky-stt',
       capabilities: real.capabilities,
-      stream: (a: any, o: any) =>
+      stream: (a: any) =>
         ++attempts === 1
           ? new Observable<any>((sub) => void setTimeout(() => sub.error(new APIError('socket closed', { retryable: true })), 100))
-          : real.stream(a, o),
+          : real.stream(a),
     };
     (h.session as any).activity.stt = flaky;
     (h.session as any).activity.attachAudio(h.session.input.audio);

@@ -16,14 +16,15 @@ describe('inspection', () => {
     await h.at(3000);
     const logicIds = new Set(
       seen.filter((e) => e.type === '@xstate.actor').map((e) => {
-        const ref = e.actorRef as AnyActorRef;
-        return (ref.logic as { id?: string }).id ?? (ref.src === undefined ? 'anonymous' : String(ref.src));
+        const ref = e.actorRef as AnyActorRef & { logic: { id?: string } };
+        return ref.logic.id ?? String(ref.src);
       }),
     );
     for (const id of ['session', 'activity', 'userTurn', 'speech', 'audioOutput']) expect(logicIds).toContain(id);
     // Speech actors are children of the activity: one tree per session.
-    const speechActor = seen.find((e) => e.type === '@xstate.actor' && (e.actorRef as AnyActorRef).logic?.id === 'speech')!;
-    expect((speechActor.actorRef as AnyActorRef)._parent?.logic?.id).toBe('activity');
+    type Ref = AnyActorRef & { logic?: { id?: string }; _parent?: Ref };
+    const speechActor = seen.find((e) => e.type === '@xstate.actor' && (e.actorRef as Ref).logic?.id === 'speech')!;
+    expect((speechActor.actorRef as Ref)._parent?.logic?.id).toBe('activity');
     const transitions = seen.filter((e) => e.type === '@xstate.snapshot').length;
     expect(transitions).toBeGreaterThan(10);
     await h.session.close();

@@ -75,7 +75,7 @@ describe('TTSStreamAdapter', () => {
   });
 
   it('streamingTTS returns streaming providers untouched', () => {
-    const s = { ...new SlowTTS(), stream: () => new Observable<SynthesizedAudio>() } as TTS;
+    const s: TTS = Object.assign(new SlowTTS(), { stream: () => new Observable<SynthesizedAudio>() });
     expect(streamingTTS(s)).toBe(s);
     expect(streamingTTS(new SlowTTS())).toBeInstanceOf(TTSStreamAdapter);
   });
