@@ -1,0 +1,1 @@
+export { GroqLLM } from './llm.ts';

@@ -1,0 +1,1 @@
+export { OpenAILLM, OpenAICompatibleLLM, type OpenAICompatibleOptions } from './llm.ts';

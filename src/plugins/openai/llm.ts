@@ -1,0 +1,82 @@
+import OpenAI from 'openai';
+import { Observable } from 'rxjs';
+import type { ChatChunk, LLM, LLMRequest } from '../../providers/types.ts';
+import { APIError } from '../../providers/errors.ts';
+import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { ChunkAssembler, toWireMessages, toWireToolChoice, toWireTools, type WireChunk } from './chatFormat.ts';
+
+export interface OpenAICompatibleOptions {
+  model: string;
+  apiKey?: string;
+  /** Any OpenAI-compatible server: Ollama (http://localhost:11434/v1), vLLM, llama.cpp server… */
+  baseURL?: string;
+  temperature?: number;
+  connOptions?: Partial<APIConnectOptions>;
+}
+
+/** The part of the two SDKs we use: a streaming chat completion that honours an AbortSignal. */
+export type CreateStream = (body: Record<string, unknown>, signal: AbortSignal) => Promise<AsyncIterable<WireChunk>>;
+
+/**
+ * Streaming chat completions with tools over the OpenAI wire format. Unsubscribing aborts the HTTP stream at once;
+ * failures before the first token are retried (see `withRetries`), never after.
+ */
+export class OpenAICompatibleLLM implements LLM {
+  readonly conn: APIConnectOptions;
+
+  constructor(
+    readonly label: string,
+    readonly model: string,
+    private readonly create: CreateStream,
+    private readonly opts: { temperature?: number; connOptions?: Partial<APIConnectOptions> } = {},
+  ) {
+    this.conn = connectOptions(opts.connOptions);
+  }
+
+  chat(req: LLMRequest): Observable<ChatChunk> {
+    const body: Record<string, unknown> = {
+      model: this.model,
+      messages: toWireMessages(req.chatCtx),
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(this.opts.temperature !== undefined ? { temperature: this.opts.temperature } : {}),
+    };
+    if (req.tools.length) {
+      body.tools = toWireTools(req.tools);
+      body.tool_choice = toWireToolChoice(req.toolChoice);
+      if (req.parallelToolCalls !== undefined) body.parallel_tool_calls = req.parallelToolCalls;
+    }
+    return withRetries(
+      (signal) =>
+        new Observable<ChatChunk>((sub) => {
+          const asm = new ChunkAssembler();
+          (async () => {
+            const stream = await this.create(body, signal);
+            for await (const chunk of stream) {
+              if (signal.aborted) return;
+              if (!chunk || typeof chunk !== 'object') throw new APIError(`malformed stream chunk from ${this.label}`, { retryable: false });
+              for (const c of asm.push(chunk)) sub.next(c);
+            }
+            for (const c of asm.end()) sub.next(c);
+            sub.complete();
+          })().catch((e) => {
+            if (!signal.aborted) sub.error(e);
+          });
+        }),
+      this.conn,
+      req.onError,
+    );
+  }
+}
+
+export class OpenAILLM extends OpenAICompatibleLLM {
+  constructor(opts: OpenAICompatibleOptions) {
+    const apiKey = opts.apiKey ?? process.env.OPENAI_API_KEY ?? (opts.baseURL ? 'not-needed' : undefined);
+    if (!apiKey) throw new Error('OpenAILLM needs an API key: set OPENAI_API_KEY or pass apiKey (or a baseURL for a local server)');
+    const conn = connectOptions(opts.connOptions);
+    const client = new OpenAI({ apiKey, baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL, maxRetries: 0, timeout: conn.timeout });
+    super(`openai/${opts.model}`, opts.model, (body, signal) =>
+      client.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>,
+    opts);
+  }
+}

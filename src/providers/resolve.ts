@@ -1,0 +1,33 @@
+/**
+ * Model strings: `provider/model[:voice]`, e.g. `openai/gpt-4.1-mini`, `groq/llama-3.3-70b-versatile`.
+ * Keys come from the environment (OPENAI_API_KEY, GROQ_API_KEY); objects pass through unchanged.
+ */
+import { GroqLLM } from '../plugins/groq/llm.ts';
+import { OpenAILLM } from '../plugins/openai/llm.ts';
+import type { LLM, STT, TTS } from './types.ts';
+
+function parse(kind: string, s: string): { provider: string; model: string; voice?: string } {
+  const m = /^([a-z0-9-]+)\/([^:]+)(?::(.+))?$/.exec(s.trim());
+  if (!m) throw new Error(`invalid ${kind} model string ${JSON.stringify(s)}: expected "provider/model" (e.g. "openai/gpt-4.1-mini")`);
+  return { provider: m[1]!, model: m[2]!, voice: m[3] };
+}
+
+export function resolveLLM(x: LLM | string): LLM {
+  if (typeof x !== 'string') return x;
+  const { provider, model } = parse('LLM', x);
+  if (provider === 'openai') return new OpenAILLM({ model });
+  if (provider === 'groq') return new GroqLLM({ model });
+  throw new Error(`unknown LLM provider "${provider}" in ${JSON.stringify(x)}: supported are openai/…, groq/… (or pass an LLM object)`);
+}
+
+export function resolveSTT(x: STT | string): STT {
+  if (typeof x !== 'string') return x;
+  parse('STT', x);
+  throw new Error(`STT model string ${JSON.stringify(x)}: no STT provider plugin is available in this build (pass an STT object)`);
+}
+
+export function resolveTTS(x: TTS | string): TTS {
+  if (typeof x !== 'string') return x;
+  parse('TTS', x);
+  throw new Error(`TTS model string ${JSON.stringify(x)}: no TTS provider plugin is available in this build (pass a TTS object)`);
+}
