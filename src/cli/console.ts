@@ -9,6 +9,9 @@ import { demoLLM, demoUtterances } from '../../examples/scriptedProviders.ts';
 import { AgentSession } from '../session/agentSession.ts';
 import type { AgentSessionEvent } from '../session/events.ts';
 import { EspeakTTS } from '../plugins/espeak/index.ts';
+import { GroqLLM } from '../plugins/groq/llm.ts';
+import { OpenAILLM } from '../plugins/openai/llm.ts';
+import type { LLM } from '../providers/types.ts';
 import { FliteTTS } from '../plugins/flite/index.ts';
 import { FakeSTT, FakeTTS, FakeVAD, UserSpeechScript } from '../testing/index.ts';
 import { WavRecordingOutput } from './wavRecordingOutput.ts';
@@ -16,6 +19,9 @@ import { TerminalTranscript } from './consoleOutput.ts';
 import { sessionReport } from './report.ts';
 
 export interface ConsoleOptions {
+  /** An OpenAI-compatible server (Ollama, vLLM, llama.cpp) for the LLM; `llmModel` names the model there. */
+  llmBaseUrl?: string;
+  llmModel?: string;
   report: string;
   /** Where the agent's speech (what the user heard) is written. */
   output: string;
@@ -31,14 +37,20 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     if (!opts.quiet) process.stdout.write(s);
   };
   out('voicechart console — example agent: Receptionist\n');
-  out('No STT/LLM provider is configured: using the scripted testing-kit STT and LLM, so the whole pipeline runs\n');
-  out(`end to end with a scripted user. Speech: ${opts.tts} TTS. (Real providers: see README, "Providers".)\n\n`);
+  const llm = chooseLLM(opts);
+  if (llm) {
+    out(`LLM: ${llm.label}. No STT is configured for typed/scripted input, so the user is scripted (or --text).\n`);
+  } else {
+    out('No STT/LLM provider is configured: using the scripted testing-kit STT and LLM, so the whole pipeline runs\n');
+    out('end to end with a scripted user. (Set OPENAI_API_KEY or GROQ_API_KEY, or pass --llm-base-url.)\n');
+  }
+  out(`Speech: ${opts.tts} TTS.\n\n`);
 
   const script = new UserSpeechScript(opts.text.length ? [] : demoUtterances);
   const session = new AgentSession({
     vad: new FakeVAD(script),
     stt: new FakeSTT(script),
-    llm: demoLLM(),
+    llm: llm ?? demoLLM(),
     tts: opts.tts === 'flite' ? new FliteTTS() : opts.tts === 'espeak' ? new EspeakTTS() : new FakeTTS([], { msPerChar: 55 }),
     userAwayTimeout: 20_000,
   });
@@ -77,6 +89,14 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   out(`\nsession closed after ${(report.durationMs / 1000).toFixed(1)} s: ${session.history.messages().length} messages, `);
   out(`${report.errors.length} errors; report written to ${opts.report}, agent speech to ${opts.output}\n`);
   return report.errors.some((e) => !e.recoverable) ? 1 : 0;
+}
+
+/** A real LLM when one is configured: an explicit OpenAI-compatible URL, else OpenAI, else Groq. */
+function chooseLLM(opts: ConsoleOptions): LLM | null {
+  if (opts.llmBaseUrl) return new OpenAILLM({ model: opts.llmModel ?? 'llama3.2', baseURL: opts.llmBaseUrl });
+  if (process.env.OPENAI_API_KEY) return new OpenAILLM({ model: opts.llmModel ?? 'gpt-4.1-mini' });
+  if (process.env.GROQ_API_KEY) return new GroqLLM({ model: opts.llmModel ?? 'llama-3.3-70b-versatile' });
+  return null;
 }
 
 async function waitIdle(session: AgentSession<any>): Promise<void> {

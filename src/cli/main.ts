@@ -9,6 +9,8 @@ const USAGE = `usage: voicechart console [--text "line" ...] [--tts flite|espeak
     --tts     flite: embedded (default); espeak: the system espeak-ng program; silent: no synthesis
     --output  WAV file receiving the agent's speech as heard (default: voicechart-agent.wav)
     --report  JSON session report (default: voicechart-report.json)
+    --llm-base-url URL  an OpenAI-compatible server for the LLM (Ollama, vLLM, llama.cpp server)
+    --llm-model NAME    the model to ask (defaults: gpt-4.1-mini, llama-3.3-70b-versatile on Groq, llama3.2 local)
     --quiet   print nothing but errors
 `;
 
@@ -21,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       report: { type: 'string', default: 'voicechart-report.json' },
       output: { type: 'string', default: 'voicechart-agent.wav' },
       tts: { type: 'string', default: 'flite' },
+      'llm-base-url': { type: 'string' },
+      'llm-model': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -34,7 +38,15 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`voicechart: --tts must be flite, espeak or silent\n`);
     return 2;
   }
-  return runConsole({ report: values.report!, output: values.output!, tts, text: values.text ?? [], quiet: values.quiet! });
+  return runConsole({
+    report: values.report!,
+    output: values.output!,
+    tts,
+    text: values.text ?? [],
+    quiet: values.quiet!,
+    llmBaseUrl: values['llm-base-url'],
+    llmModel: values['llm-model'],
+  });
 }
 
 main(process.argv.slice(2)).then(

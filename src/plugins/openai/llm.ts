@@ -71,7 +71,7 @@ export class OpenAICompatibleLLM implements LLM {
 
 export class OpenAILLM extends OpenAICompatibleLLM {
   constructor(opts: OpenAICompatibleOptions) {
-    const apiKey = opts.apiKey ?? process.env.OPENAI_API_KEY ?? (opts.baseURL ? 'not-needed' : undefined);
+    const apiKey = opts.apiKey || process.env.OPENAI_API_KEY || (opts.baseURL ? 'not-needed' : undefined);
     if (!apiKey) throw new Error('OpenAILLM needs an API key: set OPENAI_API_KEY or pass apiKey (or a baseURL for a local server)');
     const conn = connectOptions(opts.connOptions);
     const client = new OpenAI({ apiKey, baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL, maxRetries: 0, timeout: conn.timeout });
