@@ -14,6 +14,9 @@ export interface Recorded {
   path: string;
   body: any;
   closedEarly: boolean;
+  /** performance.now() when the request arrived and when its response was fully written. */
+  receivedAt: number;
+  doneAt?: number;
 }
 
 export const chunk = (content?: string, extra: Record<string, unknown> = {}) => ({
@@ -35,9 +38,10 @@ export async function startChatServer() {
   const requests: Recorded[] = [];
   const open = new Set<ServerResponse>();
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    const receivedAt = performance.now();
     let raw = '';
     for await (const c of req) raw += c;
-    const rec: Recorded = { path: req.url ?? '', body: raw ? JSON.parse(raw) : null, closedEarly: false };
+    const rec: Recorded = { path: req.url ?? '', body: raw ? JSON.parse(raw) : null, closedEarly: false, receivedAt };
     requests.push(rec);
     open.add(res);
     let finished = false;
@@ -66,6 +70,7 @@ export async function startChatServer() {
     if (!next.noDone) res.write('data: [DONE]\n\n');
     finished = true;
     res.end();
+    rec.doneAt = performance.now();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

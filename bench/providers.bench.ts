@@ -1,0 +1,106 @@
+/**
+ * Provider overhead:
+ * - llmTurn: final transcript → first TTS frame at the output, through the real OpenAI plugin (openai SDK, HTTP,
+ *   SSE parsing) against a local server that answers at once, compared with the in-process instant LLM.
+ * - sentenceStreaming: time to first audio for a 3-sentence reply with real Flite synthesis, streamed sentence by
+ *   sentence (the TTS adapter) versus synthesizing the whole reply at once.
+ */
+import { lastValueFrom, Observable, take, toArray } from 'rxjs';
+import { Agent, AgentSession } from '../src/index.ts';
+import { FliteTTS } from '../src/plugins/flite/index.ts';
+import { OpenAILLM } from '../src/plugins/openai/llm.ts';
+import type { LLM } from '../src/providers/types.ts';
+import { FakeAudioOutput, silentAudio } from '../src/testing/index.ts';
+import { TTSStreamAdapter } from '../src/tts/streamAdapter.ts';
+import { chunk, finish, startChatServer } from '../test/providerServers/sseChatServer.ts';
+import { DrivenSTT, DrivenVAD, InstantLLM, InstantTTS, vadEvent } from './lib/instant.ts';
+import { round, sleep, summary } from './lib/stats.ts';
+
+async function turnLatency(llm: LLM, turns: number, warmup: number) {
+  const vad = new DrivenVAD();
+  const stt = new DrivenSTT();
+  const session = new AgentSession({ vad, stt, llm, tts: new InstantTTS(1), turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 } }, userAwayTimeout: null });
+  const output = new FakeAudioOutput();
+  session.output.audio = output;
+  session.input.audio = silentAudio();
+  await session.start({ agent: new Agent({ instructions: 'bench' }) });
+  let first: (() => void) | null = null;
+  const capture = output.captureFrame.bind(output);
+  output.captureFrame = (f) => {
+    first?.();
+    first = null;
+    capture(f);
+  };
+  const samples: number[] = [];
+  for (let i = 0; i < turns + warmup; i++) {
+    vad.events.next(vadEvent('start_of_speech'));
+    await sleep(5);
+    vad.events.next(vadEvent('end_of_speech'));
+    const got = new Promise<number>((r) => (first = () => r(performance.now())));
+    const t0 = performance.now();
+    stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
+    const t1 = await got;
+    if (i >= warmup) samples.push(t1 - t0);
+    while (session.agentState !== 'listening') await sleep(1);
+  }
+  await session.close();
+  return samples;
+}
+
+/** Words as an LLM streams them: one every `ms`. */
+const wordsOverTime = (text: string, ms: number) => new Observable<string>((sub) => {
+  const words = text.split(/(?<= )/);
+  let i = 0;
+  const id = setInterval(() => {
+    sub.next(words[i++]!);
+    if (i === words.length) clearInterval(id), sub.complete();
+  }, ms);
+  return () => clearInterval(id);
+});
+
+/** From the first LLM word to the first audio frame, the reply's words arriving at `wordMs` intervals. */
+async function firstAudio(sentences: string[], runs: number, wordMs: number) {
+  const tts = new FliteTTS();
+  await lastValueFrom(tts.synthesize('Warm up.')); // compile the WASM once
+  const text = sentences.join(' ');
+  const whole: number[] = [];
+  const streamed: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    let t = performance.now();
+    const all = await lastValueFrom(wordsOverTime(text, wordMs).pipe(toArray()));
+    await lastValueFrom(tts.synthesize(all.join('')).pipe(take(1)));
+    whole.push(performance.now() - t);
+    t = performance.now();
+    await lastValueFrom(new TTSStreamAdapter(tts).stream(wordsOverTime(text, wordMs)).pipe(take(1)));
+    streamed.push(performance.now() - t);
+  }
+  return { wordIntervalMs: wordMs, words: text.split(' ').length, wholeReply: summary(whole), sentenceStreamed: summary(streamed) };
+}
+
+export default async function () {
+  const server = await startChatServer();
+  const turns = 100;
+  const warmup = 400;
+  for (let i = 0; i < turns + warmup; i++) server.script.push({ kind: 'stream', chunks: [chunk('Sure, here is the answer.'), finish('stop')] });
+  const viaPlugin = await turnLatency(new OpenAILLM({ model: 'bench', apiKey: 'sk-bench', baseURL: `${server.url}/v1` }), turns, warmup);
+  const serverTimes = server.requests.slice(warmup).map((r) => (r.doneAt ?? r.receivedAt) - r.receivedAt);
+  await server.close();
+  const inProcess = await turnLatency(new InstantLLM(), turns, warmup);
+  const sentences = [
+    'Your table for two is booked for eight tonight.',
+    'You will get a confirmation message in a minute.',
+    'Is there anything else I can help you with today?',
+  ];
+  const p50 = (xs: number[]) => summary(xs).p50;
+  return {
+    llmTurn: {
+      unit: 'ms',
+      openaiPluginLocalServer: summary(viaPlugin),
+      inProcessInstantLLM: summary(inProcess),
+      serverOwnTime: summary(serverTimes),
+      addedByPluginBeyondServerP50: round(p50(viaPlugin) - p50(inProcess) - p50(serverTimes)),
+      note: 'the server runs in the same process; its own time (request read → response written) is subtracted',
+    },
+    sentenceStreaming: { unit: 'ms', fliteFirstAudio: await firstAudio(sentences, 10, 25) },
+  };
+}
