@@ -1,0 +1,85 @@
+import { lastValueFrom, Observable, toArray } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AudioFrame } from '../src/audio/frame.ts';
+import { ChatContext } from '../src/llm/chatContext.ts';
+import { APIError } from '../src/providers/errors.ts';
+import { FallbackLLM, FallbackSTT, FallbackTTS, type AvailabilityChange } from '../src/providers/fallback.ts';
+import type { ChatChunk, LLM, SpeechEvent, STT, SynthesizedAudio, TTS } from '../src/providers/types.ts';
+
+beforeEach(() => vi.useFakeTimers({ now: 0 }));
+afterEach(() => vi.useRealTimers());
+
+/** An LLM whose behaviour per call comes from a list: 'ok', 'fail' (before output) or 'partial' (fails after a chunk). */
+function scriptedLLM(label: string, plan: Array<'ok' | 'fail' | 'partial'>): LLM & { calls: number } {
+  const llm = {
+    label,
+    model: label,
+    calls: 0,
+    chat: () =>
+      new Observable<ChatChunk>((sub) => {
+        const mode = plan[llm.calls++] ?? 'ok';
+        if (mode === 'fail') return sub.error(new APIError(`${label} down`));
+        sub.next({ id: label, delta: { content: `${label} says hi` } });
+        if (mode === 'partial') return sub.error(new APIError(`${label} dropped`));
+        sub.complete();
+      }),
+  };
+  return llm;
+}
+const req = { chatCtx: ChatContext.empty(), tools: [] };
+const answer = async (llm: LLM) => (await lastValueFrom(llm.chat(req).pipe(toArray()))).map((c) => c.delta?.content).join('');
+
+describe('FallbackLLM', () => {
+  it('switches to the next provider when one fails, reports it, and comes back after the recovery interval', async () => {
+    const a = scriptedLLM('a', ['fail', 'ok']);
+    const b = scriptedLLM('b', []);
+    const fb = new FallbackLLM([a, b], { recoveryInterval: 5000 });
+    const changes: AvailabilityChange[] = [];
+    fb.availability$.subscribe((c) => changes.push(c));
+    const errors: string[] = [];
+    expect(await lastValueFrom(fb.chat({ ...req, onError: (e, r) => errors.push(`${r} ${e.message}`) }).pipe(toArray())).then((cs) => cs[0]!.delta?.content)).toBe('b says hi');
+    expect(errors).toEqual(['true a failed, switching to the next provider: a down']);
+    expect(await answer(fb)).toBe('b says hi'); // a is not retried yet
+    expect(a.calls).toBe(1);
+    vi.advanceTimersByTime(5000);
+    expect(await answer(fb)).toBe('a says hi'); // recovered
+    expect(changes.map((c) => [c.label, c.available])).toEqual([['a', false], ['a', true]]);
+  });
+
+  it('does not hide a failure after partial output, and fails when every provider fails', async () => {
+    const fb = new FallbackLLM([scriptedLLM('a', ['partial']), scriptedLLM('b', [])]);
+    await expect(answer(fb)).rejects.toThrow('a dropped');
+    const none = new FallbackLLM([scriptedLLM('a', ['fail']), scriptedLLM('b', ['fail'])]);
+    await expect(answer(none)).rejects.toThrow('b down');
+    expect(() => new FallbackLLM([])).toThrow(/at least one provider/);
+  });
+});
+
+describe('FallbackSTT and FallbackTTS', () => {
+  it('a streaming STT that breaks mid-stream hands over to the next one', async () => {
+    const broken: STT = {
+      label: 'broken',
+      capabilities: { streaming: true, interimResults: true },
+      stream: () => new Observable<SpeechEvent>((sub) => (sub.next({ type: 'interim_transcript', alternatives: [{ text: 'he' }] }), sub.error(new Error('socket closed')))),
+    };
+    const good: STT = {
+      label: 'good',
+      capabilities: { streaming: true, interimResults: true },
+      stream: () => new Observable<SpeechEvent>((sub) => (sub.next({ type: 'final_transcript', alternatives: [{ text: 'hello' }] }), sub.complete())),
+    };
+    const out = await lastValueFrom(new FallbackSTT([broken, good]).stream(new Observable()).pipe(toArray()));
+    expect(out.map((e) => e.alternatives?.[0]?.text)).toEqual(['he', 'hello']);
+  });
+
+  it('TTS audio from a backup with another sample rate is resampled to the primary rate', async () => {
+    vi.useRealTimers();
+    const tone = (rate: number): SynthesizedAudio[] => [{ frame: new AudioFrame(new Int16Array(rate / 10), rate, 1, rate / 10), requestId: 'r' }];
+    const down: TTS = { label: 'down', sampleRate: 24000, numChannels: 1, capabilities: { streaming: false, alignedTranscript: false }, synthesize: () => new Observable((s) => s.error(new Error('503'))) };
+    const other: TTS = { label: 'other', sampleRate: 16000, numChannels: 1, capabilities: { streaming: false, alignedTranscript: false }, synthesize: () => new Observable((s) => (tone(16000).forEach((a) => s.next(a)), s.complete())) };
+    const fb = new FallbackTTS([down, other]);
+    expect(fb.sampleRate).toBe(24000);
+    const out = await lastValueFrom(fb.synthesize('hi').pipe(toArray()));
+    expect(out.every((a) => a.frame.sampleRate === 24000)).toBe(true);
+    expect(Math.abs(out.reduce((n, a) => n + a.frame.samplesPerChannel, 0) - 2400)).toBeLessThanOrEqual(2);
+  });
+});
