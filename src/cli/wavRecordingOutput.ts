@@ -1,5 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
-import type { AudioFrame } from '../audio/frame.ts';
+import { AudioFrame } from '../audio/frame.ts';
+import { WavWriter } from '../audio/wav.ts';
 import { FakeAudioOutput } from '../testing/fakeAudioOutput.ts';
 
 /**
@@ -8,37 +8,30 @@ import { FakeAudioOutput } from '../testing/fakeAudioOutput.ts';
  */
 export class WavRecordingOutput extends FakeAudioOutput {
   override readonly label: string = 'wav-recording';
-  private fd: number;
+  private readonly writer: WavWriter;
   private segment: AudioFrame[] = [];
-  private format: { rate: number; channels: number } | null = null;
-  private dataBytes = 0;
 
   constructor(readonly path: string) {
     super({ canPause: true });
-    this.fd = openSync(path, 'w');
-    writeSync(this.fd, Buffer.alloc(44)); // header written for real at close, when the length is known
+    this.writer = new WavWriter(path);
     this.events$.subscribe((ev) => {
       if (ev.type === 'playback_finished') this.writeHeard(ev.playbackPosition);
     });
   }
 
   override captureFrame(frame: AudioFrame): void {
-    this.format ??= { rate: frame.sampleRate, channels: frame.channels };
-    if (frame.sampleRate !== this.format.rate || frame.channels !== this.format.channels) {
-      throw new Error(`${this.path}: frames must keep one format (${this.format.rate} Hz × ${this.format.channels}), got ${frame.sampleRate} Hz × ${frame.channels}`);
-    }
     this.segment.push(frame);
     super.captureFrame(frame);
   }
 
   private writeHeard(positionMs: number): void {
-    let left = Math.round(((this.format?.rate ?? 0) * positionMs) / 1000);
+    const first = this.segment[0];
+    let left = first ? Math.round((first.sampleRate * positionMs) / 1000) : 0;
     for (const f of this.segment) {
       if (left <= 0) break;
       const n = Math.min(left, f.samplesPerChannel);
-      const bytes = Buffer.from(f.data.buffer, f.data.byteOffset, n * f.channels * 2);
-      writeSync(this.fd, bytes);
-      this.dataBytes += bytes.length;
+      if (n === f.samplesPerChannel) this.writer.write(f);
+      else this.writer.write(new AudioFrame(f.data.subarray(0, n * f.channels), f.sampleRate, f.channels, n));
       left -= n;
     }
     this.segment = [];
@@ -46,24 +39,6 @@ export class WavRecordingOutput extends FakeAudioOutput {
 
   override close(): void {
     super.close();
-    if (this.fd < 0) return;
-    const rate = this.format?.rate ?? 16000;
-    const ch = this.format?.channels ?? 1;
-    const h = Buffer.alloc(44);
-    h.write('RIFF', 0);
-    h.writeUInt32LE(36 + this.dataBytes, 4);
-    h.write('WAVEfmt ', 8);
-    h.writeUInt32LE(16, 16);
-    h.writeUInt16LE(1, 20);
-    h.writeUInt16LE(ch, 22);
-    h.writeUInt32LE(rate, 24);
-    h.writeUInt32LE(rate * ch * 2, 28);
-    h.writeUInt16LE(ch * 2, 32);
-    h.writeUInt16LE(16, 34);
-    h.write('data', 36);
-    h.writeUInt32LE(this.dataBytes, 40);
-    writeSync(this.fd, h, 0, 44, 0);
-    closeSync(this.fd);
-    this.fd = -1;
+    this.writer.close();
   }
 }

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { shortId } from '../../llm/ids.ts';
 import type { SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
-import { framesOf, parseWavHeader, type WavFormat } from '../localTts/pcm.ts';
+import { framesOf, parseWavHeader, type WavFormat } from '../../audio/pcm.ts';
 
 export interface EspeakOptions {
   voice?: string;

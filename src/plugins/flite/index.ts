@@ -10,7 +10,7 @@ import { Observable } from 'rxjs';
 import { AudioFormatError } from '../../audio/frame.ts';
 import { shortId } from '../../llm/ids.ts';
 import type { SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
-import { framesOf, parseWavHeader } from '../localTts/pcm.ts';
+import { framesOf, parseWavHeader } from '../../audio/pcm.ts';
 
 export type FliteVoice = 'slt' | 'kal' | 'kal16' | 'rms' | 'awb' | 'awb_time';
 const RATES: Record<FliteVoice, number> = { slt: 16000, kal: 8000, kal16: 16000, rms: 16000, awb: 16000, awb_time: 16000 };

@@ -1,4 +1,4 @@
-import { AudioFormatError, AudioFrame } from '../../audio/frame.ts';
+import { AudioFormatError, AudioFrame } from './frame.ts';
 
 export interface WavFormat {
   sampleRate: number;
