@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { shortId } from '../../llm/ids.ts';
 import type { SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
-import { framesOf, parseWavHeader, type WavFormat } from '../../audio/pcm.ts';
+import { readWav } from '../../audio/wav.ts';
 
 export interface EspeakOptions {
   voice?: string;
@@ -39,62 +39,40 @@ export class EspeakTTS implements TTS {
       const args = ['-v', this.opts.voice ?? 'en-us', '-s', String(this.opts.rate ?? 175), '--stdout', '--stdin'];
       const child = spawn(this.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const requestId = shortId('espeak_');
-      let header: WavFormat | null = null;
-      let pending = new Uint8Array(0);
-      let last: SynthesizedAudio | null = null;
       let stderr = '';
       let finished = false;
-      const emit = (a: SynthesizedAudio) => {
-        if (last) sub.next(last); // hold one frame back so the final one can be marked
-        last = a;
-      };
-      child.on('error', (e: NodeJS.ErrnoException) => {
-        finished = true;
-        sub.error(
-          e.code === 'ENOENT'
-            ? new Error(`${this.bin} is not installed: apt-get install espeak-ng (or pass binaryPath)`)
-            : new Error(`espeak-ng failed to start: ${e.message}`),
-        );
-      });
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()).slice(-2000));
-      child.stdout.on('data', (d: Buffer) => {
-        const joined = new Uint8Array(pending.length + d.length);
-        joined.set(pending);
-        joined.set(d, pending.length);
-        pending = joined;
-        try {
-          if (!header) {
-            header = parseWavHeader(pending);
-            if (!header) return;
-            pending = pending.slice(header.dataOffset);
-          }
-          const frameBytes = Math.round(header.sampleRate / 50) * 2 * header.channels;
-          const whole = pending.length - (pending.length % frameBytes);
-          if (!whole) return;
-          const pcm = new Int16Array(pending.slice(0, whole).buffer);
-          pending = pending.slice(whole);
-          for (const frame of framesOf(pcm, header.sampleRate, header.channels)) emit({ frame, requestId });
-        } catch (e) {
-          finished = true;
-          child.kill('SIGKILL');
-          sub.error(e);
-        }
-      });
-      child.on('close', (code) => {
+      let held: SynthesizedAudio | null = null; // one frame held back so the last can be marked final
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const fail = (e: Error) => {
         if (finished) return;
         finished = true;
-        if (code !== 0) return sub.error(new Error(`espeak-ng exited with code ${code}: ${stderr.trim()}`));
-        if (header && pending.length >= 2) {
-          const pcm = new Int16Array(pending.slice(0, pending.length - (pending.length % 2)).buffer);
-          for (const frame of framesOf(pcm, header.sampleRate, header.channels)) emit({ frame, requestId });
-        }
-        if (last) sub.next({ ...(last as SynthesizedAudio), final: true });
-        sub.complete();
+        child.kill('SIGKILL');
+        sub.error(e);
+      };
+      child.on('error', (e: NodeJS.ErrnoException) =>
+        fail(e.code === 'ENOENT' ? new Error(`${this.bin} is not installed: apt-get install espeak-ng (or pass binaryPath)`) : new Error(`espeak-ng failed to start: ${e.message}`)),
+      );
+      child.stderr.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-2000)));
+      const frames = readWav(child.stdout as AsyncIterable<Uint8Array>).subscribe({
+        next: (frame) => {
+          if (held) sub.next(held);
+          held = { frame, requestId };
+        },
+        error: (e: Error) => void exited.then((code) => fail(code ? new Error(`espeak-ng exited with code ${code}: ${stderr.trim()}`) : e)),
+        complete: () =>
+          void exited.then((code) => {
+            if (finished) return;
+            if (code !== 0) return fail(new Error(`espeak-ng exited with code ${code}: ${stderr.trim()}`));
+            finished = true;
+            if (held) sub.next({ ...held, final: true });
+            sub.complete();
+          }),
       });
       // Text goes through stdin: no shell, no argument parsing of user text.
       child.stdin.on('error', () => {});
       child.stdin.end(text.replace(/\u0000/g, ''));
       return () => {
+        frames.unsubscribe();
         if (!finished) {
           finished = true;
           child.kill('SIGKILL');

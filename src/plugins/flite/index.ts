@@ -6,11 +6,10 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { Observable } from 'rxjs';
-import { AudioFormatError } from '../../audio/frame.ts';
+import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { shortId } from '../../llm/ids.ts';
 import type { SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
-import { framesOf, parseWavHeader } from '../../audio/pcm.ts';
+import { readWav } from '../../audio/wav.ts';
 
 export type FliteVoice = 'slt' | 'kal' | 'kal16' | 'rms' | 'awb' | 'awb_time';
 const RATES: Record<FliteVoice, number> = { slt: 16000, kal: 8000, kal16: 16000, rms: 16000, awb: 16000, awb_time: 16000 };
@@ -103,12 +102,8 @@ export class FliteTTS implements TTS {
           const r = await call.result;
           if (stopped) return;
           if (r.error || !r.wav) throw new Error(r.error ?? 'flite produced no audio');
-          const bytes = new Uint8Array(r.wav);
-          const fmt = parseWavHeader(bytes);
-          if (!fmt) throw new AudioFormatError('flite produced a truncated WAV');
-          const end = bytes.length - ((bytes.length - fmt.dataOffset) % 2);
-          const pcm = new Int16Array(bytes.slice(fmt.dataOffset, end).buffer);
-          const frames = [...framesOf(pcm, fmt.sampleRate, fmt.channels)];
+          const frames = await lastValueFrom(readWav(new Uint8Array(r.wav)).pipe(toArray()));
+          if (stopped) return;
           frames.forEach((frame, i) => sub.next({ frame, requestId, final: part === parts.at(-1) && i === frames.length - 1 }));
         }
         sub.complete();
