@@ -8,6 +8,7 @@
 import { Agent, AgentSession } from '../src/index.ts';
 import { FakeAudioOutput, silentAudio } from '../src/testing/index.ts';
 import { DrivenSTT, DrivenVAD, InstantLLM, InstantTTS, vadEvent } from './lib/instant.ts';
+import { measureTurns } from './lib/turns.ts';
 import { gc, round, sleep, summary } from './lib/stats.ts';
 
 function makeSession(frames = 50) {
@@ -28,30 +29,7 @@ function makeSession(frames = 50) {
 }
 
 async function turnLatency(turns: number, warmup: number) {
-  const { session, vad, stt, output } = makeSession(1); // 20 ms replies
-  await session.start({ agent: new Agent({ instructions: 'bench' }) });
-  const samples: number[] = [];
-  let firstFrame: (() => void) | null = null;
-  const capture = output.captureFrame.bind(output);
-  output.captureFrame = (f) => {
-    if (firstFrame) {
-      firstFrame();
-      firstFrame = null;
-    }
-    capture(f);
-  };
-  for (let i = 0; i < turns + warmup; i++) {
-    vad.events.next(vadEvent('start_of_speech'));
-    await sleep(10);
-    vad.events.next(vadEvent('end_of_speech'));
-    const got = new Promise<number>((r) => (firstFrame = () => r(performance.now())));
-    const t0 = performance.now();
-    stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
-    const t1 = await got;
-    samples.push(t1 - t0);
-    while (session.agentState !== 'listening') await sleep(2);
-  }
-  await session.close();
+  const samples = await measureTurns(new InstantLLM(), warmup + turns);
   // A server runs this path hot: report the first turns (cold JIT) and the turns after `warmup` separately.
   return { unit: 'ms', cold: summary(samples.slice(0, turns)), warm: summary(samples.slice(warmup)) };
 }

@@ -6,45 +6,17 @@
  *   sentence (the TTS adapter) versus synthesizing the whole reply at once.
  */
 import { lastValueFrom, Observable, take, toArray } from 'rxjs';
-import { Agent, AgentSession } from '../src/index.ts';
 import { FliteTTS } from '../src/plugins/flite/index.ts';
 import { OpenAILLM } from '../src/plugins/openai/llm.ts';
 import type { LLM } from '../src/providers/types.ts';
-import { FakeAudioOutput, silentAudio } from '../src/testing/index.ts';
 import { TTSStreamAdapter } from '../src/tts/streamAdapter.ts';
 import { chunk, finish, startChatServer } from '../test/providerServers/sseChatServer.ts';
-import { DrivenSTT, DrivenVAD, InstantLLM, InstantTTS, vadEvent } from './lib/instant.ts';
-import { round, sleep, summary } from './lib/stats.ts';
+import { InstantLLM } from './lib/instant.ts';
+import { measureTurns } from './lib/turns.ts';
+import { round, summary } from './lib/stats.ts';
 
 async function turnLatency(llm: LLM, turns: number, warmup: number) {
-  const vad = new DrivenVAD();
-  const stt = new DrivenSTT();
-  const session = new AgentSession({ vad, stt, llm, tts: new InstantTTS(1), turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 } }, userAwayTimeout: null });
-  const output = new FakeAudioOutput();
-  session.output.audio = output;
-  session.input.audio = silentAudio();
-  await session.start({ agent: new Agent({ instructions: 'bench' }) });
-  let first: (() => void) | null = null;
-  const capture = output.captureFrame.bind(output);
-  output.captureFrame = (f) => {
-    first?.();
-    first = null;
-    capture(f);
-  };
-  const samples: number[] = [];
-  for (let i = 0; i < turns + warmup; i++) {
-    vad.events.next(vadEvent('start_of_speech'));
-    await sleep(5);
-    vad.events.next(vadEvent('end_of_speech'));
-    const got = new Promise<number>((r) => (first = () => r(performance.now())));
-    const t0 = performance.now();
-    stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
-    const t1 = await got;
-    if (i >= warmup) samples.push(t1 - t0);
-    while (session.agentState !== 'listening') await sleep(1);
-  }
-  await session.close();
-  return samples;
+  return (await measureTurns(llm, warmup + turns)).slice(warmup);
 }
 
 /** Words as an LLM streams them: one every `ms`. */

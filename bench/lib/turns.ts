@@ -1,0 +1,43 @@
+/** Final transcript → first TTS frame at the output, per turn, for a session on driven VAD/STT and an instant TTS. */
+import { Agent, AgentSession } from '../../src/index.ts';
+import type { LLM } from '../../src/providers/types.ts';
+import { FakeAudioOutput, silentAudio } from '../../src/testing/index.ts';
+import { DrivenSTT, DrivenVAD, InstantTTS, vadEvent } from './instant.ts';
+import { sleep } from './stats.ts';
+
+export async function measureTurns(llm: LLM, count: number): Promise<number[]> {
+  const vad = new DrivenVAD();
+  const stt = new DrivenSTT();
+  const session = new AgentSession({
+    vad,
+    stt,
+    llm,
+    tts: new InstantTTS(1), // 20 ms replies keep the loop short
+    turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 } },
+    userAwayTimeout: null,
+  });
+  const output = new FakeAudioOutput();
+  session.output.audio = output;
+  session.input.audio = silentAudio({ sampleRate: 16000, frameMs: 20 }); // real-time paced input
+  await session.start({ agent: new Agent({ instructions: 'bench' }) });
+  let firstFrame: (() => void) | null = null;
+  const capture = output.captureFrame.bind(output);
+  output.captureFrame = (f) => {
+    firstFrame?.();
+    firstFrame = null;
+    capture(f);
+  };
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    vad.events.next(vadEvent('start_of_speech'));
+    await sleep(5);
+    vad.events.next(vadEvent('end_of_speech'));
+    const got = new Promise<number>((r) => (firstFrame = () => r(performance.now())));
+    const t0 = performance.now();
+    stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
+    samples.push((await got) - t0);
+    while (session.agentState !== 'listening') await sleep(1);
+  }
+  await session.close();
+  return samples;
+}
