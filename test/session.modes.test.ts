@@ -106,3 +106,23 @@ describe('lifecycle', () => {
     });
   });
 });
+
+describe('input processing', () => {
+  it('noiseCancellation sits between the input audio and recognition', async () => {
+    const { Observable, map } = await import('rxjs');
+    const seen: number[] = [];
+    const { AudioFrame } = await import('../src/index.ts');
+    const h = await startHarness({
+      session: {
+        noiseCancellation: { label: 'probe', process: (frames) => frames.pipe(map((f) => (seen.push(f.samplesPerChannel), f))) },
+      },
+    });
+    h.session.input.audio = new Observable((sub) => {
+      const id = setInterval(() => sub.next(new AudioFrame(new Int16Array(160), 16000, 1, 160)), 10);
+      return () => clearInterval(id);
+    });
+    await h.at(100);
+    expect(seen.length).toBeGreaterThanOrEqual(9);
+    await h.session.close();
+  });
+});

@@ -216,8 +216,9 @@ export class AgentActivity {
   attachAudio(audio: AudioInput): void {
     this.detachAudio();
     if (this.closed) return;
+    const nc = this.session.noiseCancellation;
     this.recognition = createActor(recognitionActor, {
-      input: { audio, vad: this.vad, stt: this.stt, deliver: (e) => this.onRecognition(e) },
+      input: { audio: nc ? nc.process(audio) : audio, vad: this.vad, stt: this.stt, deliver: (e) => this.onRecognition(e) },
       // A root actor (children cannot be stopped directly), reporting to the session's inspector.
       inspect: this.session._inspect,
     });

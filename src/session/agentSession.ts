@@ -16,6 +16,7 @@ import { speechScope } from './speechContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import type { SayInput } from './reply.ts';
 import { adaptAudioForOutput } from './outputFormat.ts';
+import type { NoiseCancellation } from '../noise/rnnoise.ts';
 import { createAudioOutputChannel, type AudioOutputChannel } from '../../actors/audioOutputChannel.ts';
 import { resolveTextTransforms } from './textPipeline.ts';
 import type { TextTransform } from '../transcription/textTransforms.ts';
@@ -49,6 +50,8 @@ export class AgentSession<UserData = unknown> {
   readonly output: { audio: AudioOutput | null; transcription: TextOutput | null };
   /** @internal the TTS text transform chain, resolved once */
   readonly _ttsTextTransform: TextTransform;
+  /** Applied to the input audio before recognition. */
+  readonly noiseCancellation: NoiseCancellation | null;
   /** @internal */
   readonly _inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined;
   private readonly actor: Actor<typeof sessionMachine>;
@@ -74,6 +77,7 @@ export class AgentSession<UserData = unknown> {
     this.tools = [...(opts.tools ?? [])];
     this._userdata = opts.userdata;
     this._inspect = opts.inspect;
+    this.noiseCancellation = opts.noiseCancellation ?? null;
     this._ttsTextTransform = resolveTextTransforms(this.options.ttsTextTransforms);
     this.events$ = this.subject.asObservable();
     const self = this;

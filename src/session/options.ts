@@ -3,6 +3,7 @@ import type { FunctionTool } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { TextTransformName } from './textPipeline.ts';
 import type { InspectionEvent, Observer } from 'xstate';
+import type { NoiseCancellation } from '../noise/rnnoise.ts';
 
 export interface TurnHandlingOptions {
   /** How the end of a user turn is decided; a detector object adds an end-of-turn model to VAD endpointing. */
@@ -35,6 +36,8 @@ export interface AgentSessionOptions<UserData = unknown> {
   /** Unrecoverable errors of one kind (llm, stt, tts) tolerated before the session closes with reason `error`. */
   maxUnrecoverableErrors?: number;
   userdata?: UserData;
+  /** Cleans the input audio before VAD and STT, e.g. `rnnoise()`. */
+  noiseCancellation?: NoiseCancellation;
   /** XState inspection observer applied to every actor of the session (see `voicechart` inspect helpers). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
