@@ -1,0 +1,107 @@
+/**
+ * The Silero VAD v5 ONNX model on onnxruntime-node, loaded once per process (per model file) and shared by all
+ * streams. Windows that become due in the same event-loop turn run as one batch (`input[B,576]`,
+ * `state[2,B,128]`): many sessions cost one model call per turn instead of one each.
+ */
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+
+export const CONTEXT = 64;
+export const WINDOW = 512;
+export const STATE_SIZE = 2 * 128;
+
+/** Where the model file comes from: `@ricky0123/vad-web` ships Silero v5 (MIT, see NOTICE). */
+export function defaultModelPath(): string {
+  return createRequire(import.meta.url).resolve('@ricky0123/vad-web/dist/silero_vad_v5.onnx');
+}
+
+interface Pending {
+  input: Float32Array; // CONTEXT + WINDOW samples in −1..1
+  state: Float32Array; // 2 × 128
+  resolve: (r: { probability: number; state: Float32Array; inferenceMs: number }) => void;
+  reject: (e: unknown) => void;
+}
+
+export class SileroModel {
+  private pending: Pending[] = [];
+  private running = false;
+  private scheduled = false;
+  /** Batches run and windows inferred, for benchmarks. */
+  readonly stats = { runs: 0, windows: 0 };
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly batching: boolean,
+  ) {}
+
+  private static cache = new Map<string, Promise<ort.InferenceSession>>();
+
+  static async load(opts: { modelPath?: string; batching?: boolean } = {}): Promise<SileroModel> {
+    const path = opts.modelPath ?? defaultModelPath();
+    let s = SileroModel.cache.get(path);
+    if (!s) {
+      s = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      SileroModel.cache.set(path, s);
+      s.catch(() => SileroModel.cache.delete(path));
+    }
+    const session = await s;
+    const missing = ['input', 'state', 'sr'].filter((n) => !session.inputNames.includes(n));
+    if (missing.length) throw new Error(`${path} is not a Silero VAD v5 model (missing inputs: ${missing.join(', ')})`);
+    return new SileroModel(session, opts.batching ?? true);
+  }
+
+  /** Probability of speech in one window; resolves with the next recurrent state. */
+  infer(input: Float32Array, state: Float32Array): Promise<{ probability: number; state: Float32Array; inferenceMs: number }> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ input, state, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    // Let every stream whose window is due in this turn add it first.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.running || !this.pending.length) return;
+    this.running = true;
+    const batch = this.batching ? this.pending.splice(0) : this.pending.splice(0, 1);
+    const b = batch.length;
+    try {
+      const input = new Float32Array(b * (CONTEXT + WINDOW));
+      const state = new Float32Array(b * STATE_SIZE);
+      batch.forEach((p, i) => {
+        input.set(p.input, i * (CONTEXT + WINDOW));
+        // state is [2, B, 128]: layer l of item i at (l * B + i) * 128
+        for (let l = 0; l < 2; l++) state.set(p.state.subarray(l * 128, (l + 1) * 128), (l * b + i) * 128);
+      });
+      const t0 = performance.now();
+      const out = await this.session.run({
+        input: new ort.Tensor('float32', input, [b, CONTEXT + WINDOW]),
+        state: new ort.Tensor('float32', state, [2, b, 128]),
+        sr: new ort.Tensor('int64', BigInt64Array.from([16000n]), []),
+      });
+      const ms = (performance.now() - t0) / b;
+      const probs = out.output!.data as Float32Array;
+      const next = out.stateN!.data as Float32Array;
+      this.stats.runs++;
+      this.stats.windows += b;
+      batch.forEach((p, i) => {
+        const st = new Float32Array(STATE_SIZE);
+        for (let l = 0; l < 2; l++) st.set(next.subarray((l * b + i) * 128, (l * b + i + 1) * 128), l * 128);
+        p.resolve({ probability: probs[i]!, state: st, inferenceMs: ms });
+      });
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+    } finally {
+      this.running = false;
+      if (this.pending.length) this.schedule();
+    }
+  }
+}

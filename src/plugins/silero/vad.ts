@@ -1,0 +1,141 @@
+/**
+ * Silero VAD as a voicechart VAD: any input (rate, channels) is mixed to mono and resampled to 16 kHz, cut into
+ * 32 ms windows (512 samples, with the previous 64 as context, as the model requires) and classified. Speech
+ * starts after `minSpeechDuration` above the activation threshold and ends after `minSilenceDuration` below the
+ * deactivation threshold (hysteresis in between). No smoothing of the probability is applied.
+ */
+import { Observable } from 'rxjs';
+import { AudioFrame } from '../../audio/frame.ts';
+import { toMono } from '../../audio/operators.ts';
+import { resample } from '../../audio/resample.ts';
+import type { VAD, VADEvent } from '../../providers/types.ts';
+import { CONTEXT, SileroModel, STATE_SIZE, WINDOW } from './model.ts';
+
+export interface SileroOptions {
+  activationThreshold?: number;
+  /** Default: activation − 0.15. */
+  deactivationThreshold?: number;
+  minSpeechDuration?: number;
+  minSilenceDuration?: number;
+  /** Audio kept before the detected start, included in the end-of-speech frames. */
+  prefixPaddingDuration?: number;
+  modelPath?: string;
+  /** Batch windows of concurrent streams into one model call (default true). */
+  batching?: boolean;
+}
+
+const RATE = 16000;
+const WINDOW_MS = (WINDOW / RATE) * 1000; // 32 ms
+
+export class SileroVAD implements VAD {
+  readonly label = 'silero';
+  readonly opts: Required<Omit<SileroOptions, 'modelPath' | 'batching'>>;
+
+  private constructor(
+    readonly model: SileroModel,
+    o: SileroOptions,
+  ) {
+    const activation = o.activationThreshold ?? 0.5;
+    this.opts = {
+      activationThreshold: activation,
+      deactivationThreshold: o.deactivationThreshold ?? Math.max(activation - 0.15, 0.01),
+      minSpeechDuration: o.minSpeechDuration ?? 50,
+      minSilenceDuration: o.minSilenceDuration ?? 550,
+      prefixPaddingDuration: o.prefixPaddingDuration ?? 500,
+    };
+    if (!(this.opts.activationThreshold > 0 && this.opts.activationThreshold < 1)) throw new RangeError('activationThreshold must be in (0, 1)');
+    if (this.opts.deactivationThreshold > this.opts.activationThreshold) throw new RangeError('deactivationThreshold must not exceed activationThreshold');
+  }
+
+  /** Loads (or reuses) the model; one loaded model serves every stream in the process. */
+  static async load(opts: SileroOptions = {}): Promise<SileroVAD> {
+    return new SileroVAD(await SileroModel.load(opts), opts);
+  }
+
+  stream(audio: Observable<AudioFrame>): Observable<VADEvent> {
+    const o = this.opts;
+    return new Observable<VADEvent>((sub) => {
+      let state: Float32Array = new Float32Array(STATE_SIZE);
+      let context = new Float32Array(CONTEXT);
+      let pending = new Int16Array(0);
+      let chain = Promise.resolve();
+      let position = 0; // ms of audio classified
+      let speaking = false;
+      let speechRun = 0;
+      let silenceRun = 0;
+      let speechStart = 0;
+      let lastSpeechEnd = 0;
+      const padWindows = Math.ceil(o.prefixPaddingDuration / WINDOW_MS);
+      const recent: Int16Array[] = []; // the last windows, for prefix padding
+      let speech: Int16Array[] = [];
+      let closed = false;
+
+      const classify = async (win: Int16Array) => {
+        const input = new Float32Array(CONTEXT + WINDOW);
+        input.set(context);
+        for (let i = 0; i < WINDOW; i++) input[CONTEXT + i] = win[i]! / 32768;
+        context = input.slice(WINDOW); // the last 64 samples of this input
+        const r = await this.model.infer(input, state);
+        if (closed) return;
+        state = r.state;
+        position += WINDOW_MS;
+        const p = r.probability;
+        if (p >= o.activationThreshold) {
+          speechRun += WINDOW_MS;
+          silenceRun = 0;
+        } else if (p < o.deactivationThreshold) {
+          silenceRun += WINDOW_MS;
+          if (!speaking) speechRun = 0;
+        } else if (speaking) silenceRun = 0;
+        recent.push(win);
+        if (recent.length > padWindows + 1) recent.shift();
+        if (speaking) speech.push(win);
+        const base = { timestamp: position, inferenceDuration: r.inferenceMs, probability: p };
+        if (!speaking && speechRun >= o.minSpeechDuration) {
+          speaking = true;
+          speechStart = position - speechRun;
+          speech = recent.slice(); // prefix padding plus the speech so far
+          sub.next({ ...base, type: 'start_of_speech', speechDuration: speechRun, silenceDuration: 0, speaking: true });
+        } else if (speaking && silenceRun >= o.minSilenceDuration) {
+          speaking = false;
+          lastSpeechEnd = position - silenceRun;
+          const frames = speech.map((d) => new AudioFrame(d, RATE, 1, d.length));
+          speech = [];
+          speechRun = 0;
+          sub.next({ ...base, type: 'end_of_speech', speechDuration: lastSpeechEnd - speechStart, silenceDuration: silenceRun, speaking: false, frames });
+        }
+        sub.next({
+          ...base,
+          type: 'inference_done',
+          speaking,
+          speechDuration: speaking ? position - speechStart : 0,
+          silenceDuration: speaking ? silenceRun : position - lastSpeechEnd,
+        });
+      };
+
+      const input = audio.pipe(toMono(), resample(RATE)).subscribe({
+        next: (f) => {
+          if (!f.samplesPerChannel) return;
+          const joined = new Int16Array(pending.length + f.data.length);
+          joined.set(pending);
+          joined.set(f.data, pending.length);
+          let off = 0;
+          for (; off + WINDOW <= joined.length; off += WINDOW) {
+            const win = joined.slice(off, off + WINDOW);
+            chain = chain.then(() => classify(win)).catch((e) => {
+              closed = true;
+              sub.error(e);
+            });
+          }
+          pending = joined.slice(off);
+        },
+        error: (e) => sub.error(e),
+        complete: () => void chain.then(() => !closed && sub.complete()),
+      });
+      return () => {
+        closed = true;
+        input.unsubscribe();
+      };
+    });
+  }
+}

@@ -1,0 +1,97 @@
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AudioFrame } from '../src/audio/frame.ts';
+import { readWav } from '../src/audio/wav.ts';
+import { SileroVAD } from '../src/plugins/silero/index.ts';
+import { resample } from '../src/audio/resample.ts';
+import type { VADEvent } from '../src/providers/types.ts';
+
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+const samples = async (name: string) => Int16Array.from((await lastValueFrom(readWav(fixture(name)).pipe(toArray()))).flatMap((f) => [...f.data]));
+const silence = (ms: number) => new Int16Array((16000 * ms) / 1000);
+function seeded(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+}
+const whiteNoise = (ms: number, amplitude: number) => {
+  const r = seeded(3);
+  return Int16Array.from({ length: (16000 * ms) / 1000 }, () => Math.round((r() * 2 - 1) * amplitude));
+};
+const join = (...parts: Int16Array[]) => {
+  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) out.set(p, o), (o += p.length);
+  return out;
+};
+const frames = (pcm: Int16Array, rate = 16000, per = 320) => {
+  const fs: AudioFrame[] = [];
+  for (let i = 0; i < pcm.length; i += per) fs.push(new AudioFrame(pcm.slice(i, i + per), rate, 1, Math.min(per, pcm.length - i)));
+  return fs;
+};
+const run = (vad: SileroVAD, fs: AudioFrame[]) => lastValueFrom(vad.stream(from(fs)).pipe(toArray()));
+/** [start, end] of each detected segment, in ms of the input. */
+const segments = (evs: VADEvent[]) => {
+  const out: Array<[number, number]> = [];
+  for (const e of evs) {
+    if (e.type === 'start_of_speech') out.push([e.timestamp - e.speechDuration, NaN]);
+    if (e.type === 'end_of_speech') out[out.length - 1]![1] = e.timestamp - e.silenceDuration;
+  }
+  return out;
+};
+
+let vad: SileroVAD;
+let a: Int16Array;
+let b: Int16Array;
+beforeAll(async () => {
+  vad = await SileroVAD.load();
+  a = await samples('utterance-a-16k.wav');
+  b = await samples('utterance-b-16k.wav');
+});
+
+describe('Silero VAD on real speech', () => {
+  it('finds both utterances within 100 ms of their true boundaries', async () => {
+    const pcm = join(silence(1000), a, silence(1500), b, silence(1200));
+    const aEnd = 1000 + (a.length / 16) ;
+    const bStart = aEnd + 1500;
+    const bEnd = bStart + b.length / 16;
+    const evs = await run(vad, frames(pcm));
+    const segs = segments(evs);
+    expect(segs).toHaveLength(2);
+    const truth: Array<[number, number]> = [[1000, aEnd], [bStart, bEnd]];
+    console.info(`Silero boundaries: detected ${JSON.stringify(segs.map(([s, e]) => [Math.round(s), Math.round(e)]))} vs true ${JSON.stringify(truth.map(([s, e]) => [Math.round(s), Math.round(e)]))}`);
+    segs.forEach(([s, e], i) => {
+      expect(Math.abs(s - truth[i]![0]), `start ${i}: ${s} vs ${truth[i]![0]}`).toBeLessThanOrEqual(100);
+      expect(Math.abs(e - truth[i]![1]), `end ${i}: ${e} vs ${truth[i]![1]}`).toBeLessThanOrEqual(100);
+    });
+    // end_of_speech carries the utterance audio (with prefix padding) for segmenting STT adapters.
+    const eos = evs.find((e) => e.type === 'end_of_speech')!;
+    const ms = eos.frames!.reduce((n, f) => n + f.durationMs, 0);
+    expect(ms).toBeGreaterThan(a.length / 16);
+    expect(ms).toBeLessThan(a.length / 16 + 500 + 700);
+    expect(evs.filter((e) => e.type === 'inference_done').length).toBe(Math.floor(pcm.length / 512));
+  });
+
+  it('gives no speech for silence or white noise', async () => {
+    expect(segments(await run(vad, frames(silence(3000))))).toEqual([]);
+    expect(segments(await run(vad, frames(whiteNoise(3000, 3000))))).toEqual([]);
+  });
+
+  it('works on 48 kHz stereo input (mixed down and resampled inside)', async () => {
+    const pcm16 = join(silence(800), a, silence(1000));
+    const up = await lastValueFrom(from(frames(pcm16)).pipe(resample(48000), toArray()));
+    const stereo = up.map((f) => new AudioFrame(Int16Array.from({ length: f.data.length * 2 }, (_, i) => f.data[i >> 1]!), 48000, 2, f.samplesPerChannel));
+    const segs = segments(await run(vad, stereo));
+    expect(segs).toHaveLength(1);
+    expect(Math.abs(segs[0]![0] - 800)).toBeLessThanOrEqual(100);
+  });
+
+  it('keeps streams independent while sharing one model (batched)', async () => {
+    const pcm = join(silence(500), a, silence(1000));
+    const [x, y] = await Promise.all([run(vad, frames(pcm)), run(vad, frames(silence(pcm.length / 16)))]);
+    expect(segments(x)).toHaveLength(1);
+    expect(segments(y)).toEqual([]);
+    expect(vad.model.stats.runs).toBeLessThan(vad.model.stats.windows);
+    await expect(SileroVAD.load({ activationThreshold: 1.5 })).rejects.toThrow(/activationThreshold/);
+    await expect(SileroVAD.load({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow();
+  });
+});
