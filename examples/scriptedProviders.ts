@@ -2,7 +2,7 @@
  * Scripted STT and LLM for the example when no model provider is configured: the whole pipeline still runs end to
  * end (VAD → STT → turn detection → LLM → tools → TTS → output), only the "intelligence" is a script.
  */
-import { FakeLLM, type FakeLLMResponse, type ScriptedUtterance } from '../src/testing/index.ts';
+import { FakeLLM, fakeLlmKey, type FakeLLMResponse, type ScriptedUtterance } from '../src/testing/index.ts';
 
 export const demoUtterances: ScriptedUtterance[] = [
   { start: 4000, end: 5200, transcript: 'What time is it?', sttDelay: 150 },
@@ -17,13 +17,19 @@ export function demoLLM(): FakeLLM {
     { input: 'Thanks, bye!', content: 'You are welcome. Goodbye!', ttft: 250, duration: 400 },
   ];
   const llm = new FakeLLM(responses);
-  // Tool outputs are dynamic (the clock, the booking), so answer them by pattern.
+  // Tool outputs are dynamic (the clock, the booking), so answer them by pattern; anything else (e.g. speech
+  // heard without a speech-to-text provider) gets an honest generic answer.
   const chat = llm.chat.bind(llm);
   llm.chat = (req) => {
     const last = req.chatCtx.items.at(-1);
     if (last?.type === 'function_call_output') {
       const text = last.name === 'get_time' ? `It is ${last.output} right now.` : `Done! ${last.output}`;
       llm.add({ input: last.output, content: text, ttft: 250, duration: 500 });
+    } else {
+      const key = fakeLlmKey(req.chatCtx);
+      if (!responses.some((r) => r.input === key)) {
+        llm.add({ input: key, content: 'I heard you speak, but no speech-to-text provider is configured, so I cannot tell what you said.', ttft: 250, duration: 500 });
+      }
     }
     return chat(req);
   };

@@ -34,6 +34,26 @@ describe('voicechart console (the main job)', () => {
     expect(statSync(wav).size).toBeGreaterThan(50_000);
   }, 60_000);
 
+  it('--input streams a WAV through Silero VAD in real time: two spoken questions become two user turns', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vc-console-'));
+    const report = join(dir, 'report.json');
+    const env = { ...process.env, OPENAI_API_KEY: '', GROQ_API_KEY: '' };
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', 'console', '--input', 'examples/sample-input.wav', '--tts', 'silent', '--report', report, '--output', join(dir, 'a.wav')],
+      { env, timeout: 60_000 },
+    );
+    expect(stdout).toContain('No STT provider is configured');
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    const userTurns = r.history.filter((i: any) => i.type === 'message' && i.role === 'user');
+    expect(userTurns).toHaveLength(2);
+    const speaking = r.timeline.filter((e: any) => e.user === 'speaking').map((e: any) => e.atMs);
+    // The sample has speech at about 1.0 s and 7.0 s.
+    expect(speaking).toHaveLength(2);
+    expect(Math.abs(speaking[0] - 1000)).toBeLessThan(300);
+    expect(Math.abs(speaking[1] - 7000)).toBeLessThan(400);
+  }, 60_000);
+
   it('rejects unknown options with usage', async () => {
     await expect(run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'console', '--tts', 'nope'])).rejects.toMatchObject({ code: 2 });
   });

@@ -3,7 +3,11 @@
  * with agent and user states, then writes a JSON session report.
  */
 import { writeFileSync } from 'node:fs';
-import { NEVER } from 'rxjs';
+import { concat, lastValueFrom, NEVER, range, map, tap } from 'rxjs';
+import { AudioFrame } from '../audio/frame.ts';
+import { paceRealTime } from '../audio/operators.ts';
+import { readWav } from '../audio/wav.ts';
+import { SileroVAD } from '../plugins/silero/index.ts';
 import { Receptionist } from '../../examples/assistant.ts';
 import { demoLLM, demoUtterances } from '../../examples/scriptedProviders.ts';
 import { AgentSession } from '../session/agentSession.ts';
@@ -19,6 +23,8 @@ import { TerminalTranscript } from './consoleOutput.ts';
 import { sessionReport } from './report.ts';
 
 export interface ConsoleOptions {
+  /** A WAV file streamed in real time as the user's microphone (real Silero VAD). */
+  input?: string;
   /** An OpenAI-compatible server (Ollama, vLLM, llama.cpp) for the LLM; `llmModel` names the model there. */
   llmBaseUrl?: string;
   llmModel?: string;
@@ -46,10 +52,11 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   }
   out(`Speech: ${opts.tts} TTS.\n\n`);
 
-  const script = new UserSpeechScript(opts.text.length ? [] : demoUtterances);
+  const script = new UserSpeechScript(opts.text.length || opts.input ? [] : demoUtterances);
+  if (opts.input) out(`Input: ${opts.input}, streamed in real time through Silero VAD. No STT provider is configured, so turns carry no words.\n`);
   const session = new AgentSession({
-    vad: new FakeVAD(script),
-    stt: new FakeSTT(script),
+    vad: opts.input ? await SileroVAD.load() : new FakeVAD(script),
+    stt: opts.input ? null : new FakeSTT(script),
     llm: llm ?? demoLLM(),
     tts: opts.tts === 'flite' ? new FliteTTS() : opts.tts === 'espeak' ? new EspeakTTS() : new FakeTTS([], { msPerChar: 55 }),
     userAwayTimeout: 20_000,
@@ -57,7 +64,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   const audio = new WavRecordingOutput(opts.output);
   session.output.audio = audio;
   session.output.transcription = new TerminalTranscript(out);
-  session.input.audio = NEVER;
+  // A file ends; a microphone does not: trailing silence lets the VAD see the last utterance end.
+  session.input.audio = opts.input ? concat(readWav(opts.input), silenceFrames(1500)).pipe(paceRealTime()) : NEVER;
 
   const events: AgentSessionEvent[] = [];
   session.events$.subscribe((e) => events.push(e));
@@ -66,13 +74,18 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   session.on('agent_state_changed', (e) => out(`${t()} [agent ${e.newState}]\n`));
   session.on('user_state_changed', (e) => out(`${t()} [user ${e.newState}]\n`));
   session.on('user_input_transcribed', (e) => e.isFinal && out(`${t()}   user › ${e.transcript}\n`));
+  session.on('conversation_item_added', ({ item }) => item.type === 'message' && item.role === 'user' && !item.content.join('').trim() && out(`${t()}   user › (speech, no transcript)\n`));
   session.on('function_tools_executed', (e) =>
     e.functionCalls.forEach((c, i) => out(`${t()}   tool › ${c.name}(${c.arguments}) → ${e.functionCallOutputs[i]!.output}\n`)),
   );
   session.on('error', (e) => out(`${t()}  error › ${e.source} ${e.label}: ${e.error.message}\n`));
 
   await session.start({ agent: new Receptionist() });
-  if (opts.text.length) {
+  if (opts.input) {
+    let ms = 0;
+    await lastValueFrom(readWav(opts.input).pipe(tap((f) => (ms += f.durationMs))), { defaultValue: null });
+    await new Promise((r) => setTimeout(r, ms + 2500));
+  } else if (opts.text.length) {
     for (const line of opts.text) {
       await waitIdle(session);
       out(`${t()}   user ⌨ ${line}\n`);
@@ -90,6 +103,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   out(`${report.errors.length} errors; report written to ${opts.report}, agent speech to ${opts.output}\n`);
   return report.errors.some((e) => !e.recoverable) ? 1 : 0;
 }
+
+const silenceFrames = (ms: number) => range(0, ms / 20).pipe(map(() => new AudioFrame(new Int16Array(320), 16000, 1, 320)));
 
 /** A real LLM when one is configured: an explicit OpenAI-compatible URL, else OpenAI, else Groq. */
 function chooseLLM(opts: ConsoleOptions): LLM | null {

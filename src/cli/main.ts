@@ -5,6 +5,8 @@ const USAGE = `usage: voicechart console [--text "line" ...] [--tts flite|espeak
                           [--report file.json] [--quiet]
 
   console   run the example agent locally (no LiveKit server needed)
+    --input   a WAV file played in real time as the user's microphone (real Silero VAD)
+              (--input default: examples/sample-input.wav)
     --text    a typed user turn (repeatable); without it a scripted user speaks
     --tts     flite: embedded (default); espeak: the system espeak-ng program; silent: no synthesis
     --output  WAV file receiving the agent's speech as heard (default: voicechart-agent.wav)
@@ -20,6 +22,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       text: { type: 'string', multiple: true },
+      input: { type: 'string' },
       report: { type: 'string', default: 'voicechart-report.json' },
       output: { type: 'string', default: 'voicechart-agent.wav' },
       tts: { type: 'string', default: 'flite' },
@@ -43,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
     output: values.output!,
     tts,
     text: values.text ?? [],
+    input: values.input === 'default' ? 'examples/sample-input.wav' : values.input,
     quiet: values.quiet!,
     llmBaseUrl: values['llm-base-url'],
     llmModel: values['llm-model'],
