@@ -4,17 +4,20 @@
  */
 import { FakeLLM, fakeLlmKey, type FakeLLMResponse, type ScriptedUtterance } from '../src/testing/index.ts';
 
-export const demoUtterances: ScriptedUtterance[] = [
-  { start: 4000, end: 5200, transcript: 'What time is it?', sttDelay: 150 },
-  { start: 9000, end: 11000, transcript: 'Please book a table for two at eight.', sttDelay: 200 },
-  { start: 15500, end: 16300, transcript: 'Thanks, bye!', sttDelay: 150 },
+/**
+ * What the user says in `examples/sample-input.wav` and when (ms from its start), so the scripted STT hears the
+ * same utterances that the real VAD detects in the audio.
+ */
+export const SAMPLE_INPUT = 'examples/sample-input.wav';
+export const sampleUtterances: ScriptedUtterance[] = [
+  { start: 1000, end: 2279, transcript: 'What time is it?', sttDelay: 150 },
+  { start: 7279, end: 9654, transcript: 'Could you book a table for two at eight?', sttDelay: 200 },
 ];
 
 export function demoLLM(): FakeLLM {
   const responses: FakeLLMResponse[] = [
     { input: 'What time is it?', toolCalls: [{ name: 'get_time', arguments: {} }], ttft: 300, duration: 400 },
-    { input: 'Please book a table for two at eight.', content: 'Let me book that for you.', toolCalls: [{ name: 'book_table', arguments: { people: 2, time: '20:00' } }], ttft: 300, duration: 600 },
-    { input: 'Thanks, bye!', content: 'You are welcome. Goodbye!', ttft: 250, duration: 400 },
+    { input: 'Could you book a table for two at eight?', content: 'Let me book that for you.', toolCalls: [{ name: 'book_table', arguments: { people: 2, time: '20:00' } }], ttft: 300, duration: 600 },
   ];
   const llm = new FakeLLM(responses);
   // Tool outputs are dynamic (the clock, the booking), so answer them by pattern; anything else (e.g. speech

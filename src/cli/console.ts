@@ -9,7 +9,7 @@ import { paceRealTime } from '../audio/operators.ts';
 import { readWav } from '../audio/wav.ts';
 import { SileroVAD } from '../plugins/silero/index.ts';
 import { Receptionist } from '../../examples/assistant.ts';
-import { demoLLM, demoUtterances } from '../../examples/scriptedProviders.ts';
+import { demoLLM, SAMPLE_INPUT, sampleUtterances } from '../../examples/scriptedProviders.ts';
 import { AgentSession } from '../session/agentSession.ts';
 import type { AgentSessionEvent } from '../session/events.ts';
 import { EspeakTTS } from '../plugins/espeak/index.ts';
@@ -52,11 +52,17 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   }
   out(`Speech: ${opts.tts} TTS.\n\n`);
 
-  const script = new UserSpeechScript(opts.text.length || opts.input ? [] : demoUtterances);
-  if (opts.input) out(`Input: ${opts.input}, streamed in real time through Silero VAD. No STT provider is configured, so turns carry no words.\n`);
+  // Audio input unless the user types: the shipped sample by default, whose words the scripted STT knows.
+  const input = opts.text.length ? undefined : (opts.input ?? SAMPLE_INPUT);
+  const knownWords = input === SAMPLE_INPUT;
+  const script = new UserSpeechScript(knownWords ? sampleUtterances : []);
+  if (input) {
+    out(`Input: ${input}, streamed in real time through the local Silero VAD.\n`);
+    out(knownWords ? 'No STT provider is configured: a scripted STT supplies the words spoken in the sample.\n' : 'No STT provider is configured, so turns carry no words.\n');
+  }
   const session = new AgentSession({
-    vad: opts.input ? await SileroVAD.load() : new FakeVAD(script),
-    stt: opts.input ? null : new FakeSTT(script),
+    vad: input ? await SileroVAD.load() : new FakeVAD(script),
+    stt: !input || knownWords ? new FakeSTT(script) : null,
     llm: llm ?? demoLLM(),
     tts: opts.tts === 'flite' ? new FliteTTS() : opts.tts === 'espeak' ? new EspeakTTS() : new FakeTTS([], { msPerChar: 55 }),
     userAwayTimeout: 20_000,
@@ -65,7 +71,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   session.output.audio = audio;
   session.output.transcription = new TerminalTranscript(out);
   // A file ends; a microphone does not: trailing silence lets the VAD see the last utterance end.
-  session.input.audio = opts.input ? concat(readWav(opts.input), silenceFrames(1500)).pipe(paceRealTime()) : NEVER;
+  session.input.audio = input ? concat(readWav(input), silenceFrames(1500)).pipe(paceRealTime()) : NEVER;
 
   const events: AgentSessionEvent[] = [];
   session.events$.subscribe((e) => events.push(e));
@@ -81,19 +87,16 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   session.on('error', (e) => out(`${t()}  error › ${e.source} ${e.label}: ${e.error.message}\n`));
 
   await session.start({ agent: new Receptionist() });
-  if (opts.input) {
+  if (input) {
     let ms = 0;
-    await lastValueFrom(readWav(opts.input).pipe(tap((f) => (ms += f.durationMs))), { defaultValue: null });
+    await lastValueFrom(readWav(input).pipe(tap((f) => (ms += f.durationMs))), { defaultValue: null });
     await new Promise((r) => setTimeout(r, ms + 2500));
-  } else if (opts.text.length) {
+  } else {
     for (const line of opts.text) {
       await waitIdle(session);
       out(`${t()}   user ⌨ ${line}\n`);
       await session.generateReply({ userInput: line }).waitForPlayout();
     }
-  } else {
-    const end = Math.max(...demoUtterances.map((u) => u.end)) + 5000;
-    await new Promise((r) => setTimeout(r, end));
   }
   await waitIdle(session);
   await session.close();
