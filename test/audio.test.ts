@@ -109,3 +109,15 @@ describe('frame operators', () => {
     expect(() => new AudioFrame(new Int16Array(2), 0, 1, 2)).toThrow(/invalid sample rate/);
   });
 });
+
+describe('interop with @livekit/rtc-node', () => {
+  it('frames pass both ways without copying samples', async () => {
+    const rtc = await import('@livekit/rtc-node');
+    const theirs = new rtc.AudioFrame(new Int16Array([1, 2, 3, 4]), 16000, 2, 2);
+    const ours = AudioFrame.from(theirs);
+    expect(ours.data).toBe(theirs.data);
+    expect([ours.sampleRate, ours.channels, ours.samplesPerChannel]).toEqual([16000, 2, 2]);
+    const back = new rtc.AudioFrame(ours.data, ours.sampleRate, ours.channels, ours.samplesPerChannel);
+    expect(back.data).toBe(ours.data);
+  });
+});

@@ -115,3 +115,23 @@ describe('recognition failures (virtual time)', () => {
     await h.session.close();
   });
 });
+
+describe('bad input audio (virtual time)', () => {
+  beforeEach(useVirtualTime);
+  afterEach(() => vi.useRealTimers());
+
+  it('a failing input stream is an error event; the session keeps running and keeps its history', async () => {
+    const { throwError } = await import('rxjs');
+    const { AudioFormatError } = await import('../src/index.ts');
+    const h = await startHarness({ tts: [{ input: 'Still here.', duration: 500 }], utterances: [{ start: 0, end: 500, transcript: 'hello' }], llm: [{ input: 'hello', content: 'Hi.' }] });
+    await h.at(2500);
+    h.session.input.audio = throwError(() => new AudioFormatError('odd byte count in PCM input (1023 bytes)'));
+    await h.at(3000);
+    expect(h.rec.of('error').map((e) => [e.source, e.error.message])).toEqual([['audio_input', 'odd byte count in PCM input (1023 bytes)']]);
+    expect(h.session.lifecycle).toBe('running');
+    h.session.say('Still here.');
+    await h.at(4000);
+    expect(historyText(h.session).slice(1)).toEqual(['user: hello', 'assistant: Hi.', 'assistant: Still here.']);
+    await h.session.close();
+  });
+});
