@@ -3,7 +3,10 @@
  * Keys come from the environment (OPENAI_API_KEY, GROQ_API_KEY); objects pass through unchanged.
  */
 import { GroqLLM } from '../plugins/groq/llm.ts';
+import { GroqSTT } from '../plugins/groq/stt.ts';
 import { OpenAILLM } from '../plugins/openai/llm.ts';
+import { OpenAISTT } from '../plugins/openai/stt.ts';
+import { OpenAITTS } from '../plugins/openai/tts.ts';
 import type { LLM, STT, TTS } from './types.ts';
 
 function parse(kind: string, s: string): { provider: string; model: string; voice?: string } {
@@ -22,12 +25,16 @@ export function resolveLLM(x: LLM | string): LLM {
 
 export function resolveSTT(x: STT | string): STT {
   if (typeof x !== 'string') return x;
-  parse('STT', x);
-  throw new Error(`STT model string ${JSON.stringify(x)}: no STT provider plugin is available in this build (pass an STT object)`);
+  const { provider, model } = parse('STT', x);
+  if (provider === 'openai') return new OpenAISTT({ model });
+  if (provider === 'groq') return new GroqSTT({ model });
+  throw new Error(`unknown STT provider "${provider}" in ${JSON.stringify(x)}: supported are openai/…, groq/… (or pass an STT object)`);
 }
 
+/** `openai/<model>:<voice>`, e.g. `openai/gpt-4o-mini-tts:alloy`. */
 export function resolveTTS(x: TTS | string): TTS {
   if (typeof x !== 'string') return x;
-  parse('TTS', x);
-  throw new Error(`TTS model string ${JSON.stringify(x)}: no TTS provider plugin is available in this build (pass a TTS object)`);
+  const { provider, model, voice } = parse('TTS', x);
+  if (provider === 'openai') return new OpenAITTS({ model, voice });
+  throw new Error(`unknown TTS provider "${provider}" in ${JSON.stringify(x)}: supported is openai/<model>:<voice> (or pass a TTS object)`);
 }

@@ -1,1 +1,2 @@
 export { GroqLLM } from './llm.ts';
+export { GroqSTT } from './stt.ts';
