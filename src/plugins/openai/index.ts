@@ -2,3 +2,4 @@ export { OpenAILLM, OpenAICompatibleLLM, type OpenAICompatibleOptions } from './
 export { OpenAISTT, type OpenAISTTOptions } from './stt.ts';
 export { OpenAITTS, type OpenAITTSOptions } from './tts.ts';
 export { TranscriptionSTT } from './transcription.ts';
+export { OpenAIRealtimeSTT, type RealtimeSTTOptions } from './realtimeStt.ts';
