@@ -8,15 +8,18 @@
 import { lastValueFrom, Observable, take, toArray } from 'rxjs';
 import { FliteTTS } from '../src/plugins/flite/index.ts';
 import { OpenAILLM } from '../src/plugins/openai/llm.ts';
-import type { LLM } from '../src/providers/types.ts';
+import { OpenAITTS } from '../src/plugins/openai/tts.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LLM, TTS } from '../src/providers/types.ts';
 import { TTSStreamAdapter } from '../src/tts/streamAdapter.ts';
 import { chunk, finish, startChatServer } from '../test/providerServers/sseChatServer.ts';
 import { InstantLLM } from './lib/instant.ts';
 import { measureTurns } from './lib/turns.ts';
 import { round, summary } from './lib/stats.ts';
 
-async function turnLatency(llm: LLM, turns: number, warmup: number) {
-  return (await measureTurns(llm, warmup + turns)).slice(warmup);
+async function turnLatency(llm: LLM, turns: number, warmup: number, tts?: TTS) {
+  return (await measureTurns(llm, warmup + turns, tts)).slice(warmup);
 }
 
 /** Words as an LLM streams them: one every `ms`. */
@@ -54,9 +57,23 @@ export default async function () {
   const turns = 100;
   const warmup = 400;
   for (let i = 0; i < turns + warmup; i++) server.script.push({ kind: 'stream', chunks: [chunk('Sure, here is the answer.'), finish('stop')] });
-  const viaPlugin = await turnLatency(new OpenAILLM({ model: 'bench', apiKey: 'sk-bench', baseURL: `${server.url}/v1` }), turns, warmup);
+  const viaPlugin = await turnLatency(
+    new OpenAILLM({ model: 'bench', apiKey: 'sk-bench', baseURL: `${server.url}/v1` }),
+    turns,
+    warmup,
+  );
   const serverTimes = server.requests.slice(warmup).map((r) => (r.doneAt ?? r.receivedAt) - r.receivedAt);
   await server.close();
+  // The same, with LLM and TTS servers in a separate process, so their work is not counted as ours.
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./lib/serversProcess.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const urls = JSON.parse(await new Promise<string>((r) => child.stdout.once('data', (d: Buffer) => r(d.toString())))) as { chat: string; audio: string };
+  const outOfProcess = await turnLatency(
+    new OpenAILLM({ model: 'bench', apiKey: 'sk-bench', baseURL: `${urls.chat}/v1` }),
+    turns,
+    warmup,
+    new OpenAITTS({ apiKey: 'sk-bench', baseURL: `${urls.audio}/v1` }),
+  );
+  child.stdin.end();
   const inProcess = await turnLatency(new InstantLLM(), turns, warmup);
   const sentences = [
     'Your table for two is booked for eight tonight.',
@@ -67,11 +84,13 @@ export default async function () {
   return {
     llmTurn: {
       unit: 'ms',
-      openaiPluginLocalServer: summary(viaPlugin),
+      openaiLlmPluginInProcessServer: summary(viaPlugin),
+      openaiLlmAndTtsPluginsServersInOwnProcess: summary(outOfProcess),
       inProcessInstantLLM: summary(inProcess),
       serverOwnTime: summary(serverTimes),
-      addedByPluginBeyondServerP50: round(p50(viaPlugin) - p50(inProcess) - p50(serverTimes)),
-      note: 'the server runs in the same process; its own time (request read → response written) is subtracted',
+      llmPluginAddedBeyondServerP50: round(p50(viaPlugin) - p50(inProcess) - p50(serverTimes)),
+      llmAndTtsPluginsAddedP50: round(p50(outOfProcess) - p50(inProcess)),
+      note: 'added = through the plugins minus the in-process instant LLM; in-process server time is subtracted; the out-of-process figure still includes loopback HTTP and the servers answering',
     },
     sentenceStreaming: { unit: 'ms', fliteFirstAudio: await firstAudio(sentences, 10, 25) },
   };

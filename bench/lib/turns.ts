@@ -1,18 +1,18 @@
 /** Final transcript → first TTS frame at the output, per turn, for a session on driven VAD/STT and an instant TTS. */
 import { Agent, AgentSession } from '../../src/index.ts';
-import type { LLM } from '../../src/providers/types.ts';
+import type { LLM, TTS } from '../../src/providers/types.ts';
 import { FakeAudioOutput, silentAudio } from '../../src/testing/index.ts';
 import { DrivenSTT, DrivenVAD, InstantTTS, vadEvent } from './instant.ts';
 import { sleep } from './stats.ts';
 
-export async function measureTurns(llm: LLM, count: number): Promise<number[]> {
+export async function measureTurns(llm: LLM, count: number, tts: TTS = new InstantTTS(1)): Promise<number[]> {
   const vad = new DrivenVAD();
   const stt = new DrivenSTT();
   const session = new AgentSession({
     vad,
     stt,
     llm,
-    tts: new InstantTTS(1), // 20 ms replies keep the loop short
+    tts, // short replies keep the loop short
     turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 } },
     userAwayTimeout: null,
   });

@@ -19,7 +19,7 @@ export interface AudioRequest {
   closedEarly: boolean;
 }
 
-export async function startAudioServer() {
+export async function startAudioServer(opts: { fallback?: AudioScript } = {}) {
   const script: AudioScript[] = [];
   const requests: AudioRequest[] = [];
   const server = createServer(async (req, res) => {
@@ -37,7 +37,7 @@ export async function startAudioServer() {
         else rec.file = { name: v.name, type: v.type, bytes: new Uint8Array(await v.arrayBuffer()) };
       }
     } else if (raw.length) rec.json = JSON.parse(raw.toString());
-    const next = script.shift() ?? { kind: 'status', status: 500 };
+    const next = script.shift() ?? opts.fallback ?? { kind: 'status', status: 500 };
     if (next.kind === 'hang') return;
     if (next.kind === 'status') {
       done = true;

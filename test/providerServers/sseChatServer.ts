@@ -33,7 +33,7 @@ export const toolChunk = (index: number, fn: { name?: string; arguments?: string
 export const finish = (reason: string) => ({ ...chunk(), choices: [{ index: 0, delta: {}, finish_reason: reason }] });
 export const usage = (p: number, c: number) => ({ ...chunk(), choices: [], usage: { prompt_tokens: p, completion_tokens: c, total_tokens: p + c } });
 
-export async function startChatServer() {
+export async function startChatServer(opts: { fallback?: Scripted } = {}) {
   const script: Scripted[] = [];
   const requests: Recorded[] = [];
   const open = new Set<ServerResponse>();
@@ -49,7 +49,7 @@ export async function startChatServer() {
       open.delete(res);
       if (!finished) rec.closedEarly = true;
     });
-    const next = script.shift() ?? { kind: 'status', status: 500, body: { error: { message: 'no scripted response' } } };
+    const next = script.shift() ?? opts.fallback ?? { kind: 'status', status: 500, body: { error: { message: 'no scripted response' } } };
     if (next.kind === 'hang') return;
     if (next.kind === 'status') {
       finished = true;
