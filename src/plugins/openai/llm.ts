@@ -1,8 +1,8 @@
-import OpenAI from 'openai';
 import { Observable } from 'rxjs';
 import type { ChatChunk, LLM, LLMRequest } from '../../providers/types.ts';
 import { APIError } from '../../providers/errors.ts';
 import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { openaiClient } from './client.ts';
 import { ChunkAssembler, toWireMessages, toWireToolChoice, toWireTools, type WireChunk } from './chatFormat.ts';
 
 export interface OpenAICompatibleOptions {
@@ -71,10 +71,7 @@ export class OpenAICompatibleLLM implements LLM {
 
 export class OpenAILLM extends OpenAICompatibleLLM {
   constructor(opts: OpenAICompatibleOptions) {
-    const apiKey = opts.apiKey || process.env.OPENAI_API_KEY || (opts.baseURL ? 'not-needed' : undefined);
-    if (!apiKey) throw new Error('OpenAILLM needs an API key: set OPENAI_API_KEY or pass apiKey (or a baseURL for a local server)');
-    const conn = connectOptions(opts.connOptions);
-    const client = new OpenAI({ apiKey, baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL, maxRetries: 0, timeout: conn.timeout });
+    const { client } = openaiClient(opts, 'OpenAILLM');
     super(`openai/${opts.model}`, opts.model, (body, signal) =>
       client.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>,
     opts);

@@ -9,6 +9,7 @@ import { toMono } from '../../audio/operators.ts';
 import { resample } from '../../audio/resample.ts';
 import { APIConnectionError, APIError } from '../../providers/errors.ts';
 import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions } from '../../providers/types.ts';
+import { openaiKey } from './client.ts';
 
 export interface RealtimeSTTOptions {
   model?: string;
@@ -27,9 +28,7 @@ export class OpenAIRealtimeSTT implements STT {
   private readonly apiKey: string;
 
   constructor(readonly opts: RealtimeSTTOptions = {}) {
-    const key = opts.apiKey || process.env.OPENAI_API_KEY || (opts.baseURL ? 'not-needed' : undefined);
-    if (!key) throw new Error('OpenAIRealtimeSTT needs an API key: set OPENAI_API_KEY or pass apiKey');
-    this.apiKey = key;
+    this.apiKey = openaiKey(opts, 'OpenAIRealtimeSTT');
     const base = (opts.baseURL ?? 'https://api.openai.com/v1').replace(/^http/, 'ws').replace(/\/$/, '');
     this.url = `${base}/realtime?intent=transcription`;
     this.label = `openai-realtime/${opts.model ?? 'gpt-4o-transcribe'}`;

@@ -3,12 +3,13 @@
  * frame by frame as the bytes arrive. The session feeds it sentence by sentence (TTSStreamAdapter), so the first
  * audio does not wait for the whole reply.
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { Observable } from 'rxjs';
 import { AudioFrame } from '../../audio/frame.ts';
 import { shortId } from '../../llm/ids.ts';
 import { APIError } from '../../providers/errors.ts';
-import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { openaiClient } from './client.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
 
 const RATE = 24000;
@@ -33,10 +34,7 @@ export class OpenAITTS implements TTS {
   private readonly conn: APIConnectOptions;
 
   constructor(readonly opts: OpenAITTSOptions = {}) {
-    const apiKey = opts.apiKey || process.env.OPENAI_API_KEY || (opts.baseURL ? 'not-needed' : undefined);
-    if (!apiKey) throw new Error('OpenAITTS needs an API key: set OPENAI_API_KEY or pass apiKey (or a baseURL for a local server)');
-    this.conn = connectOptions(opts.connOptions);
-    this.client = new OpenAI({ apiKey, baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL, maxRetries: 0, timeout: this.conn.timeout });
+    ({ client: this.client, conn: this.conn } = openaiClient(opts, 'OpenAITTS'));
     this.label = `openai/${opts.model ?? 'gpt-4o-mini-tts'}:${opts.voice ?? 'alloy'}`;
   }
 

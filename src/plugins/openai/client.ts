@@ -1,0 +1,16 @@
+import OpenAI from 'openai';
+import { connectOptions, type APIConnectOptions } from '../../providers/retry.ts';
+
+/** The key from the options or OPENAI_API_KEY; a local OpenAI-compatible server (baseURL) needs none. */
+export function openaiKey(opts: { apiKey?: string; baseURL?: string }, who: string): string {
+  const key = opts.apiKey || process.env.OPENAI_API_KEY || (opts.baseURL ? 'not-needed' : undefined);
+  if (!key) throw new Error(`${who} needs an API key: set OPENAI_API_KEY or pass apiKey (or a baseURL for a local server)`);
+  return key;
+}
+
+/** One SDK client per plugin instance; retries are ours (`withRetries`), so the SDK's are off. */
+export function openaiClient(opts: { apiKey?: string; baseURL?: string; connOptions?: Partial<APIConnectOptions> }, who: string) {
+  const conn = connectOptions(opts.connOptions);
+  const client = new OpenAI({ apiKey: openaiKey(opts, who), baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL, maxRetries: 0, timeout: conn.timeout });
+  return { client, conn };
+}
