@@ -22,6 +22,17 @@ async function turnLatency(llm: LLM, turns: number, warmup: number, tts?: TTS) {
   return (await measureTurns(llm, warmup + turns, tts)).slice(warmup);
 }
 
+/** ms from sending a POST to its first response byte, over plain fetch. */
+async function firstByte(url: string, body: unknown): Promise<number> {
+  const t = performance.now();
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer x' }, body: JSON.stringify(body) });
+  const reader = r.body!.getReader();
+  await reader.read();
+  const ms = performance.now() - t;
+  await reader.cancel();
+  return ms;
+}
+
 /** Words as an LLM streams them: one every `ms`. */
 const wordsOverTime = (text: string, ms: number) => new Observable<string>((sub) => {
   const words = text.split(/(?<= )/);
@@ -73,6 +84,14 @@ export default async function () {
     warmup,
     new OpenAITTS({ apiKey: 'sk-bench', baseURL: `${urls.audio}/v1` }),
   );
+  // What the same two requests cost as bare HTTP round trips (to the first byte), with no SDK and no session.
+  const rawChat: number[] = [];
+  const rawSpeech: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const c = await firstByte(`${urls.chat}/v1/chat/completions`, { model: 'bench', messages: [{ role: 'user', content: 'hi' }], stream: true });
+    const a = await firstByte(`${urls.audio}/v1/audio/speech`, { model: 'bench', voice: 'alloy', input: 'hi', response_format: 'pcm' });
+    if (i >= 100) rawChat.push(c), rawSpeech.push(a);
+  }
   child.stdin.end();
   const inProcess = await turnLatency(new InstantLLM(), turns, warmup);
   const sentences = [
@@ -90,6 +109,8 @@ export default async function () {
       serverOwnTime: summary(serverTimes),
       llmPluginAddedBeyondServerP50: round(p50(viaPlugin) - p50(inProcess) - p50(serverTimes)),
       llmAndTtsPluginsAddedP50: round(p50(outOfProcess) - p50(inProcess)),
+      rawHttpFirstByteP50: { chat: p50(rawChat), speech: p50(rawSpeech) },
+      llmAndTtsAddedBeyondRawHttpP50: round(p50(outOfProcess) - p50(inProcess) - p50(rawChat) - p50(rawSpeech)),
       note: 'added = through the plugins minus the in-process instant LLM; in-process server time is subtracted; the out-of-process figure still includes loopback HTTP and the servers answering',
     },
     sentenceStreaming: { unit: 'ms', fliteFirstAudio: await firstAudio(sentences, 10, 25) },
