@@ -80,3 +80,34 @@ describe('TTSStreamAdapter', () => {
     expect(streamingTTS(new SlowTTS())).toBeInstanceOf(TTSStreamAdapter);
   });
 });
+
+describe('first audio is never held back', () => {
+  it('the adapter and markFinal pass the first frame through at once, and still mark the last one final', async () => {
+    const { markFinal } = await import('../src/tts/markFinal.ts');
+    const frame = () => ({ frame: new AudioFrame(new Int16Array(320), 16000, 1, 320) });
+    const dribbling: TTS = {
+      label: 'dribble',
+      sampleRate: 16000,
+      numChannels: 1,
+      capabilities: { streaming: false, alignedTranscript: false },
+      synthesize: () =>
+        new Observable<SynthesizedAudio>((sub) => {
+          sub.next(frame()); // at once
+          const t1 = setTimeout(() => sub.next(frame()), 100);
+          const t2 = setTimeout(() => (sub.next(frame()), sub.complete()), 200);
+          return () => (clearTimeout(t1), clearTimeout(t2));
+        }),
+    };
+    const seen: Array<{ at: number; final?: boolean }> = [];
+    new TTSStreamAdapter(dribbling).stream(new Observable<string>((s) => (s.next('One sentence.'), s.complete()))).subscribe((a) => seen.push({ at: Date.now(), final: a.final }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(seen.map((s) => s.at)).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(seen).toEqual([{ at: 0, final: false }, { at: 200, final: false }, { at: 200, final: true }]);
+    const direct: Array<boolean | undefined> = [];
+    dribbling.synthesize('x').pipe(markFinal()).subscribe((a) => direct.push(a.final));
+    expect(direct).toEqual([undefined]);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(direct).toEqual([undefined, undefined, true]);
+  });
+});

@@ -40,6 +40,8 @@ export class TTSStreamAdapter implements StreamingTTS {
         segmentId: string;
         frames: SynthesizedAudio[];
         done: boolean;
+        /** The first frame goes out at once; later ones one behind, so the last can be marked final. */
+        emitted: boolean;
         sub: Subscription | null;
       }
       const jobs: Job[] = [];
@@ -54,7 +56,7 @@ export class TTSStreamAdapter implements StreamingTTS {
       const startMore = () => {
         while (waiting.length && jobs.length < lookahead) {
           const text = waiting.shift()!;
-          const job: Job = { segmentId: shortId('SG_'), frames: [], done: false, sub: null };
+          const job: Job = { segmentId: shortId('SG_'), frames: [], done: false, emitted: false, sub: null };
           jobs.push(job);
           job.sub = this.inner.synthesize(text, opts).subscribe({
             next: (a) => {
@@ -74,11 +76,15 @@ export class TTSStreamAdapter implements StreamingTTS {
       const pump = () => {
         while (!closed && jobs.length) {
           const head = jobs[0]!;
-          const keep = head.done ? 0 : 1;
+          const keep = head.done || !head.emitted ? 0 : 1;
           while (head.frames.length > keep) {
             const a = head.frames.shift()!;
             const last = head.done && head.frames.length === 0;
             sub.next({ ...a, segmentId: head.segmentId, final: last });
+            if (!head.done && !head.emitted) {
+              head.emitted = true;
+              break; // from now on keep one frame back
+            }
           }
           if (!head.done) return;
           jobs.shift();

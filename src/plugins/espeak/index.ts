@@ -8,6 +8,7 @@ import { Observable } from 'rxjs';
 import { shortId } from '../../llm/ids.ts';
 import type { SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
 import { readWav } from '../../audio/wav.ts';
+import { markFinal } from '../../tts/markFinal.ts';
 
 export interface EspeakOptions {
   voice?: string;
@@ -35,13 +36,16 @@ export class EspeakTTS implements TTS {
   }
 
   synthesize(text: string): Observable<SynthesizedAudio> {
+    return this.run(text).pipe(markFinal());
+  }
+
+  private run(text: string): Observable<SynthesizedAudio> {
     return new Observable<SynthesizedAudio>((sub) => {
       const args = ['-v', this.opts.voice ?? 'en-us', '-s', String(this.opts.rate ?? 175), '--stdout', '--stdin'];
       const child = spawn(this.bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const requestId = shortId('espeak_');
       let stderr = '';
       let finished = false;
-      let held: SynthesizedAudio | null = null; // one frame held back so the last can be marked final
       const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
       const fail = (e: Error) => {
         if (finished) return;
@@ -54,17 +58,13 @@ export class EspeakTTS implements TTS {
       );
       child.stderr.on('data', (d: Buffer) => void (stderr = (stderr + d.toString()).slice(-2000)));
       const frames = readWav(child.stdout as AsyncIterable<Uint8Array>).subscribe({
-        next: (frame) => {
-          if (held) sub.next(held);
-          held = { frame, requestId };
-        },
+        next: (frame) => sub.next({ frame, requestId }),
         error: (e: Error) => void exited.then((code) => fail(code ? new Error(`espeak-ng exited with code ${code}: ${stderr.trim()}`) : e)),
         complete: () =>
           void exited.then((code) => {
             if (finished) return;
             if (code !== 0) return fail(new Error(`espeak-ng exited with code ${code}: ${stderr.trim()}`));
             finished = true;
-            if (held) sub.next({ ...held, final: true });
             sub.complete();
           }),
       });

@@ -11,6 +11,7 @@ import { APIError } from '../../providers/errors.ts';
 import { withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import { openaiClient } from './client.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
+import { markFinal } from '../../tts/markFinal.ts';
 
 const RATE = 24000;
 const FRAME_BYTES = (RATE / 50) * 2; // 20 ms
@@ -58,11 +59,9 @@ export class OpenAITTS implements TTS {
             }
             if (!res.body) throw new APIError(`empty audio response from ${this.label}`, { retryable: true });
             let carry = new Uint8Array(0);
-            let held: SynthesizedAudio | null = null;
             const emit = (bytes: Uint8Array) => {
               const data = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-              if (held) sub.next(held);
-              held = { frame: new AudioFrame(data, RATE, 1, data.length), requestId };
+              sub.next({ frame: new AudioFrame(data, RATE, 1, data.length), requestId });
             };
             for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
               if (signal.aborted) return;
@@ -74,12 +73,11 @@ export class OpenAITTS implements TTS {
               carry = joined.slice(off); // a partial frame, possibly an odd byte, waits for the next chunk
             }
             if (carry.length >= 2) emit(carry.subarray(0, carry.length - (carry.length % 2)));
-            if (held) sub.next({ ...(held as SynthesizedAudio), final: true });
             sub.complete();
           })().catch((e) => !signal.aborted && sub.error(e));
         }),
       this.conn,
       call?.onError,
-    );
+    ).pipe(markFinal());
   }
 }
