@@ -19,7 +19,8 @@ export async function measureTurns(llm: LLM, count: number, tts: TTS = new Insta
   const output = new FakeAudioOutput();
   session.output.audio = output;
   session.input.audio = silentAudio({ sampleRate: 16000, frameMs: 20 }); // real-time paced input
-  await session.start({ agent: new Agent({ instructions: 'bench' }) });
+  const agent = new Agent({ instructions: 'bench' });
+  await session.start({ agent });
   let firstFrame: (() => void) | null = null;
   const capture = output.captureFrame.bind(output);
   output.captureFrame = (f) => {
@@ -37,6 +38,10 @@ export async function measureTurns(llm: LLM, count: number, tts: TTS = new Insta
     stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
     samples.push((await got) - t0);
     while (session.agentState !== 'listening') await sleep(1);
+    // Like a deployed agent, keep a bounded context (instructions + the last 20 items): over thousands of turns an
+    // unbounded one would make every request carry the whole benchmark's history.
+    const items = agent.chatCtx.items;
+    if (items.length > 21) items.splice(1, items.length - 21);
   }
   await session.close();
   return samples;
