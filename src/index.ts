@@ -27,3 +27,4 @@ export { STTStreamAdapter } from './stt/streamAdapter.ts';
 export { TTSStreamAdapter } from './tts/streamAdapter.ts';
 export { filterMarkdown, filterEmoji, replaceWords, type TextTransform } from './transcription/textTransforms.ts';
 export { DEFAULT_API_CONNECT_OPTIONS, type APIConnectOptions } from './providers/retry.ts';
+export * from './inspect/index.ts';
