@@ -1,8 +1,8 @@
 import { execSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EspeakTTS } from '../src/plugins/espeak/index.ts';
-import { FliteTTS, sanitizeForFlite } from '../src/plugins/flite/index.ts';
+import { FliteTTS, sanitizeForFlite, shutdownFlite } from '../src/plugins/flite/index.ts';
 import type { SynthesizedAudio, TTS } from '../src/providers/types.ts';
 
 const SENTENCE = 'The quick brown fox jumps over the lazy dog near the river bank.';
@@ -14,6 +14,9 @@ const rms = (a: SynthesizedAudio[]) => {
   for (const f of a) for (const s of f.frame.data) (sum += s * s), n++;
   return Math.sqrt(sum / Math.max(1, n));
 };
+
+// Leave no synthesis running in the worker thread when this file's process exits.
+afterAll(() => shutdownFlite());
 
 describe('FliteTTS (in-process, WASI worker)', () => {
   it('speaks a sentence: audible 16 kHz audio of plausible length, last frame final', async () => {
@@ -48,6 +51,12 @@ describe('FliteTTS (in-process, WASI worker)', () => {
     s.unsubscribe();
     await new Promise((r) => setTimeout(r, 800)); // longer than the synthesis takes
     expect(got).toEqual([]);
+  });
+
+  it('shutdownFlite stops the worker; the next synthesis starts a fresh one', async () => {
+    await shutdownFlite();
+    const out = await collect(new FliteTTS(), 'Back again.');
+    expect(durationMs(out)).toBeGreaterThan(300);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Observable, Subject } from 'rxjs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
 import type { SpeechEvent, STT, VADEvent } from '../src/providers/types.ts';
 import { STTStreamAdapter } from '../src/stt/streamAdapter.ts';
@@ -27,6 +27,9 @@ function recognizer(fail?: (n: number) => boolean): STT & { aborted: number } {
   return r;
 }
 
+beforeEach(() => vi.useFakeTimers({ now: 0 }));
+afterEach(() => vi.useRealTimers());
+
 describe('STTStreamAdapter', () => {
   it('recognizes each VAD utterance and keeps utterance order even when answers race', async () => {
     const vadEvents = new Subject<VADEvent>();
@@ -37,7 +40,7 @@ describe('STTStreamAdapter', () => {
     vadEvents.next(vadEv('end_of_speech', [frame(1600)])); // slow answer (34 ms)
     vadEvents.next(vadEv('start_of_speech'));
     vadEvents.next(vadEv('end_of_speech', [frame(4000)])); // fast answer (10 ms)
-    await new Promise((r) => setTimeout(r, 120));
+    await vi.advanceTimersByTimeAsync(120);
     expect(out.map((e) => (e.type === 'final_transcript' ? e.alternatives![0]!.text : e.type))).toEqual([
       'start_of_speech', 'start_of_speech', '1600 samples', 'end_of_speech', '4000 samples', 'end_of_speech',
     ]);
@@ -54,7 +57,7 @@ describe('STTStreamAdapter', () => {
       .subscribe((e) => e.type === 'final_transcript' && out.push(e.alternatives![0]!.text));
     vadEvents.next(vadEv('end_of_speech', [frame(320)]));
     vadEvents.next(vadEv('end_of_speech', [frame(640)]));
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.advanceTimersByTimeAsync(100);
     expect(errors).toEqual(['cannot recognize 320 true']);
     expect(out).toEqual(['640 samples']);
     vadEvents.next(vadEv('end_of_speech', [frame(100)]));

@@ -1,6 +1,5 @@
-// Worker thread running the flite WASI module, so synthesis never blocks the main event loop.
-// Plain JS on purpose: workers start without the TypeScript loader.
-import { parentPort, workerData } from 'node:worker_threads';
+// Child process running the flite WASI module: synthesis never blocks the sessions' event loop, and a crash
+// here cannot take the parent down. Plain JS on purpose: it starts without the TypeScript loader.
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +11,10 @@ process.emitWarning = (w, ...rest) => {
   return originalEmit.call(process, w, ...rest);
 };
 const { WASI } = await import('node:wasi');
-const module = await WebAssembly.compile(await readFile(workerData.wasmPath));
+const module = await WebAssembly.compile(await readFile(process.argv[2]));
 const dir = await mkdtemp(join(tmpdir(), 'voicechart-flite-'));
 
-parentPort.on('message', async ({ id, text, voice }) => {
+process.on('message', async ({ id, text, voice }) => {
   try {
     const out = `/out/${id}.wav`;
     const wasi = new WASI({ version: 'preview1', args: ['flite', '-voice', voice, '-t', text, '-o', out], preopens: { '/out': dir }, returnOnExit: true });
@@ -25,9 +24,10 @@ parentPort.on('message', async ({ id, text, voice }) => {
     const file = join(dir, `${id}.wav`);
     const bytes = await readFile(file);
     await rm(file, { force: true });
-    parentPort.postMessage({ id, wav: bytes.buffer }, [bytes.buffer]);
+    process.send({ id, wav: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) });
   } catch (e) {
-    parentPort.postMessage({ id, error: String(e?.message ?? e) });
+    process.send({ id, error: String(e?.message ?? e) });
   }
 });
-parentPort.on('close', () => rm(dir, { recursive: true, force: true }));
+// The parent went away (or stopped us): clean up and leave.
+process.on('disconnect', () => rm(dir, { recursive: true, force: true }).finally(() => process.exit(0)));

