@@ -1,81 +1,167 @@
+import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Observable } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
 import { OpenAIRealtimeSTT } from '../src/plugins/openai/realtimeStt.ts';
+import type { APIError } from '../src/providers/errors.ts';
 import type { SpeechEvent } from '../src/providers/types.ts';
+import { startRealtimeServer, type RealtimeServerOptions } from './providerServers/realtimeServer.ts';
 
-/** Speaks the realtime transcription protocol: after 3 audio appends it "hears" a short utterance. */
-let wss: WebSocketServer;
-let url: string;
-const received: Array<{ type: string; [k: string]: unknown }> = [];
-let closed = 0;
-let headers: Record<string, unknown> = {};
-beforeEach(async () => {
-  received.length = 0;
-  closed = 0;
-  wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-  await new Promise((r) => wss.once('listening', r));
-  url = `http://127.0.0.1:${(wss.address() as AddressInfo).port}/v1`;
-  wss.on('connection', (ws: WebSocket, req) => {
-    headers = req.headers;
-    let appends = 0;
-    ws.on('close', () => closed++);
-    ws.on('message', (raw) => {
-      const msg = JSON.parse(raw.toString());
-      received.push(msg);
-      if (msg.type !== 'input_audio_buffer.append') return;
-      if (++appends !== 3) return;
-      const send = (o: object) => ws.send(JSON.stringify(o));
-      send({ type: 'input_audio_buffer.speech_started', item_id: 'it1' });
-      send({ type: 'conversation.item.input_audio_transcription.delta', item_id: 'it1', delta: 'Hel' });
-      send({ type: 'conversation.item.input_audio_transcription.delta', item_id: 'it1', delta: 'lo' });
-      send({ type: 'input_audio_buffer.speech_stopped', item_id: 'it1' });
-      send({ type: 'conversation.item.input_audio_transcription.completed', item_id: 'it1', transcript: 'Hello.' });
-    });
-  });
+let server: Awaited<ReturnType<typeof startRealtimeServer>> | null = null;
+afterEach(async () => {
+  await server?.close();
+  server = null;
 });
-afterEach(() => new Promise<void>((r) => wss.close(() => r())));
+const start = async (o: RealtimeServerOptions = {}) => (server = await startRealtimeServer(o));
+const fast = { timeout: 2000 };
 
-const frames = () =>
+/** `count` frames of 20 ms at `rate`, one every 5 ms; completes after the last unless `endless`. */
+const frames = (count: number, rate = 16000, endless = false) =>
   new Observable<AudioFrame>((sub) => {
     let i = 0;
-    const id = setInterval(() => (i++ < 10 ? sub.next(new AudioFrame(new Int16Array(320), 16000, 1, 320)) : clearInterval(id)), 5);
+    const n = rate / 50;
+    const id = setInterval(() => {
+      if (i++ < count) return sub.next(new AudioFrame(Int16Array.from({ length: n }, (_, k) => (k % 40) * 50), rate, 1, n));
+      clearInterval(id);
+      if (!endless) sub.complete();
+    }, 5);
     return () => clearInterval(id);
   });
+const summary = (events: SpeechEvent[]) => events.map((e) => (e.alternatives ? `${e.type}:${e.alternatives[0]!.text}` : e.type));
+const errorOf = (o: Observable<unknown>) => new Promise<APIError>((resolve) => o.subscribe({ error: resolve }));
+const until = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+};
 
-describe('OpenAIRealtimeSTT over a local WebSocket server', () => {
-  it('configures the session, streams 24 kHz PCM16 and maps interim/final/speech events', async () => {
+describe('OpenAIRealtimeSTT over a local realtime transcription server', () => {
+  it('configures the session, streams 24 kHz PCM16 and maps interim/final/speech events; unsubscribing closes the socket', async () => {
+    const s = await start({ transcripts: ['Hello there.'], appendsPerUtterance: 3, apiKey: 'sk-rt' });
     const events: SpeechEvent[] = [];
-    const stt = new OpenAIRealtimeSTT({ apiKey: 'sk-rt', baseURL: url, language: 'en' });
-    const sub = stt.stream(frames()).subscribe((e) => events.push(e));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(events.map((e) => [e.type, e.alternatives?.[0]?.text])).toEqual([
-      ['start_of_speech', undefined],
-      ['interim_transcript', 'Hel'],
-      ['interim_transcript', 'Hello'],
-      ['end_of_speech', undefined],
-      ['final_transcript', 'Hello.'],
-    ]);
-    expect(headers.authorization).toBe('Bearer sk-rt');
-    expect(received[0]).toMatchObject({ type: 'transcription_session.update', session: { input_audio_format: 'pcm16', input_audio_transcription: { model: 'gpt-4o-transcribe', language: 'en' } } });
-    const append = received.find((m) => m.type === 'input_audio_buffer.append')!;
-    // 20 ms at 16 kHz became 20 ms at 24 kHz: 480 samples, 960 bytes (give or take the resampler's edges).
-    const bytes = Buffer.from(append.audio as string, 'base64').length;
-    expect(bytes).toBeGreaterThan(700);
-    expect(bytes % 2).toBe(0);
+    const sub = new OpenAIRealtimeSTT({ apiKey: 'sk-rt', baseURL: s.baseURL, language: 'en', connOptions: fast }).stream(frames(10, 16000, true)).subscribe((e) => events.push(e));
+    await until(() => events.some((e) => e.type === 'final_transcript'));
+    expect(summary(events)).toEqual(['start_of_speech', 'end_of_speech', 'interim_transcript:Hello ', 'interim_transcript:Hello there.', 'final_transcript:Hello there.']);
+    expect(events[4]!.requestId).toBe('item_1');
+    expect(events[4]!.alternatives![0]!.language).toBe('en');
+    const c = s.connections[0]!;
+    expect(c.url).toBe('/v1/realtime?intent=transcription');
+    expect(c.headers.authorization).toBe('Bearer sk-rt');
+    expect(c.messages[0]).toEqual({
+      type: 'transcription_session.update',
+      session: { input_audio_format: 'pcm16', input_audio_transcription: { model: 'gpt-4o-transcribe', language: 'en' }, turn_detection: { type: 'server_vad' } },
+    });
+    // 20 ms at 16 kHz went up as 20 ms at 24 kHz: about 960 bytes (the resampler's filter delay shifts a few).
+    const first = Buffer.from(String(c.messages.find((m) => m.type === 'input_audio_buffer.append')!.audio), 'base64');
+    expect(first.length % 2).toBe(0);
+    expect(first.length).toBeGreaterThan(800);
+    expect(first.length).toBeLessThanOrEqual(960);
+    expect(c.closed).toBe(false);
     sub.unsubscribe();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(closed).toBe(1); // unsubscribing closed the socket
+    await until(() => c.closed);
+    expect(c.closed).toBe(true);
   });
 
-  it('server error events and refused connections are errors', async () => {
-    wss.removeAllListeners('connection');
-    wss.on('connection', (ws: WebSocket) => ws.send(JSON.stringify({ type: 'error', error: { message: 'quota exceeded', code: 'insufficient_quota' } })));
-    const err = await new Promise<Error>((resolve) => new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: url }).stream(frames()).subscribe({ error: resolve }));
-    expect(err.message).toMatch(/quota exceeded/);
-    const refused = await new Promise<Error>((resolve) => new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: 'http://127.0.0.1:1/v1' }).stream(frames()).subscribe({ error: resolve }));
-    expect(refused.name).toBe('APIConnectionError');
+  it('keeps the interim text of each item apart and queues audio sent while connecting', async () => {
+    const s = await start({ transcripts: ['one two', 'three four'], appendsPerUtterance: 2 });
+    const audio = new Subject<AudioFrame>();
+    const events: SpeechEvent[] = [];
+    const sub = new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, connOptions: fast }).stream(audio).subscribe((e) => events.push(e));
+    // Sent synchronously, before the socket can be open: 4 frames of 20 ms at 24 kHz (passed through as is).
+    for (let i = 0; i < 4; i++) audio.next(new AudioFrame(new Int16Array(480), 24000, 1, 480));
+    await until(() => events.filter((e) => e.type === 'final_transcript').length === 2);
+    expect(s.connections[0]!.audioBytes).toBe(4 * 960);
+    expect(summary(events.filter((e) => e.type !== 'start_of_speech' && e.type !== 'end_of_speech'))).toEqual([
+      'interim_transcript:one ', 'interim_transcript:one two', 'final_transcript:one two',
+      'interim_transcript:three ', 'interim_transcript:three four', 'final_transcript:three four',
+    ]);
+    sub.unsubscribe();
+  });
+
+  it('without server VAD, the end of the audio commits the rest and the stream completes after its transcript', async () => {
+    const s = await start({ transcripts: ['the last words'], transcriptDelayMs: 30 });
+    const stt = new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, serverVad: false, connOptions: fast });
+    const events = await lastValueFrom(stt.stream(frames(8, 24000)).pipe(toArray()));
+    expect(summary(events).at(-1)).toBe('final_transcript:the last words');
+    const c = s.connections[0]!;
+    expect(c.messages[0]).toMatchObject({ type: 'transcription_session.update', session: { turn_detection: null } });
+    expect(c.messages.at(-1)!.type).toBe('input_audio_buffer.commit');
+    await until(() => c.closed);
+    expect(c.closed).toBe(true);
+    // Less than the 100 ms the server can commit: nothing to send, the stream just completes.
+    expect(await lastValueFrom(stt.stream(frames(2, 24000)).pipe(toArray()))).toEqual([]);
+    expect(s.connections[1]!.messages.some((m) => m.type === 'input_audio_buffer.commit')).toBe(false);
+  });
+
+  it('a failed transcription of one utterance is reported and the stream goes on', async () => {
+    const s = await start({ transcripts: ['lost', 'kept'], appendsPerUtterance: 2, failure: { kind: 'transcription_failed' } });
+    const errors: Array<[string, boolean]> = [];
+    const finals: string[] = [];
+    const sub = new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, connOptions: fast })
+      .stream(frames(6, 24000, true), { onError: (e, recoverable) => errors.push([e.message, recoverable]) })
+      .subscribe((e) => e.type === 'final_transcript' && finals.push(e.alternatives![0]!.text));
+    await until(() => finals.length > 0);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]![0]).toMatch(/transcription of item_1 failed: audio could not be decoded/);
+    expect(errors[0]![1]).toBe(false);
+    expect(finals).toEqual(['kept']);
+    sub.unsubscribe();
+  });
+
+  it('server error events, refused upgrades, bad messages and dropped sockets are stream errors', async () => {
+    let s = await start({ failure: { kind: 'error_event', code: 'insufficient_quota', message: 'You exceeded your quota', type: 'insufficient_quota' } });
+    let err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, connOptions: fast }).stream(frames(5)));
+    expect(err.message).toMatch(/You exceeded your quota \(insufficient_quota\)/);
+    expect(err.retryable).toBe(false);
+    await s.close();
+
+    s = await start({ apiKey: 'right-key' });
+    err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'wrong-key', baseURL: s.baseURL, connOptions: fast }).stream(frames(5)));
+    expect(err.name).toBe('APIStatusError');
+    expect(err.statusCode).toBe(401);
+    expect(err.retryable).toBe(false);
+    await s.close();
+
+    s = await start({ failure: { kind: 'garbage' } });
+    err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, connOptions: fast }).stream(frames(5)));
+    expect(err.message).toMatch(/malformed message from the server: <html>502/);
+    await s.close();
+
+    s = await start({ failure: { kind: 'drop' } });
+    err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, connOptions: fast }).stream(frames(5, 16000, true)));
+    expect(err.name).toBe('APIConnectionError');
+    expect(err.message).toMatch(/closed the socket \(1011 internal error\)/);
+
+    err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: 'http://127.0.0.1:1/v1', connOptions: fast }).stream(frames(5)));
+    expect(err.name).toBe('APIConnectionError');
+    expect(err.retryable).toBe(true);
+  });
+
+  it('times out when the upgrade is never answered, or the last transcript never comes', async () => {
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const port = (silent.address() as AddressInfo).port;
+      const err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: `http://127.0.0.1:${port}/v1`, connOptions: { timeout: 100 } }).stream(frames(5)));
+      expect(err.name).toBe('APITimeoutError');
+      expect(err.message).toMatch(/no connection .* within 100 ms/);
+    } finally {
+      silent.close();
+    }
+    // Connected, but the last transcript never comes after the audio ended: a timeout too, not a hang.
+    const s = await start({ transcriptDelayMs: 60_000 });
+    const err = await errorOf(new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, serverVad: false, connOptions: { timeout: 100 } }).stream(frames(8, 24000)));
+    expect(err.name).toBe('APITimeoutError');
+    expect(err.message).toMatch(/last transcript did not come within 100 ms/);
+  });
+
+  it('needs a key unless given a local baseURL', () => {
+    const saved = process.env.OPENAI_API_KEY;
+    delete process.env.OPENAI_API_KEY;
+    try {
+      expect(() => new OpenAIRealtimeSTT()).toThrow(/OPENAI_API_KEY/);
+      expect(new OpenAIRealtimeSTT({ baseURL: 'https://example.test/v1' }).url).toBe('wss://example.test/v1/realtime?intent=transcription');
+    } finally {
+      if (saved !== undefined) process.env.OPENAI_API_KEY = saved;
+    }
   });
 });

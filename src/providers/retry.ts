@@ -38,7 +38,8 @@ export function toAPIError(e: unknown): RetryableError {
     return out;
   }
   if (/timeout/i.test(name) || err?.code === 'ETIMEDOUT') return new APITimeoutError(message, { cause: e });
-  if (/connection/i.test(name) || /fetch failed|ECONNRESET|ECONNREFUSED|socket|terminated/i.test(message)) {
+  if (e instanceof SyntaxError) return new APIError(`malformed response: ${message}`, { retryable: false, cause: e });
+  if (/connection/i.test(name) || /fetch failed|ECONNRESET|ECONNREFUSED|socket|\bterminated\b/i.test(message)) {
     return new APIConnectionError(message, { cause: e });
   }
   return new APIError(message, { retryable: false, cause: e });

@@ -1,10 +1,16 @@
-import { Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions, VAD } from '../providers/types.ts';
 
 /**
  * Makes a request/response recognizer streaming: the VAD cuts the audio into utterances, each is recognized once
- * it ends, and transcripts come out in utterance order.
+ * it ends, and events come out in utterance order (recognitions overlap, but a fast answer for a later utterance,
+ * and that utterance's start, wait for the earlier utterance's final and end: one consistent timeline).
+ *
+ * Failures: the recognizer retries on its own and reports those retries through `onError(err, true)`; an utterance
+ * that still fails ends the stream with that error (the session reports it and starts a new stream), after the
+ * transcripts of the utterances before it. When the audio ends, the stream completes once every pending
+ * utterance is recognized.
  */
 export class STTStreamAdapter implements STT {
   readonly label: string;
@@ -20,33 +26,56 @@ export class STTStreamAdapter implements STT {
 
   stream(audio: Observable<AudioFrame>, opts?: STTStreamOptions): Observable<SpeechEvent> {
     return new Observable<SpeechEvent>((sub) => {
-      const controllers = new Set<AbortController>();
+      const pending = new Set<AbortController>();
       let chain = Promise.resolve();
-      const vadSub = this.vad.stream(audio).subscribe({
+      let stopped = false;
+      let vadSub: Subscription | undefined;
+      const stop = () => {
+        stopped = true;
+        vadSub?.unsubscribe();
+        for (const c of pending) c.abort();
+      };
+      // Steps run one after another on `chain`, so output order is utterance order whatever the answer order.
+      const inOrder = (step: () => void | Promise<void>) => {
+        chain = chain.then(async () => {
+          if (!stopped) await step();
+        });
+      };
+
+      vadSub = this.vad.stream(audio).subscribe({
         next: (ev) => {
-          if (ev.type === 'start_of_speech') sub.next({ type: 'start_of_speech' });
+          if (ev.type === 'start_of_speech') return inOrder(() => sub.next({ type: 'start_of_speech' }));
           if (ev.type !== 'end_of_speech') return;
+          const frames = ev.frames ?? [];
+          const samples = frames.reduce((n, f) => n + f.samplesPerChannel, 0);
+          if (samples === 0) return inOrder(() => sub.next({ type: 'end_of_speech' }));
           const ac = new AbortController();
-          controllers.add(ac);
-          const result = this.stt.recognize!(ev.frames ?? [], { ...opts, signal: ac.signal });
-          chain = chain.then(async () => {
-            try {
-              const r = await result;
-              if (!ac.signal.aborted) sub.next({ ...r, type: 'final_transcript' });
-            } catch (e) {
-              if (!ac.signal.aborted) opts?.onError?.(e as Error, true);
-            } finally {
-              controllers.delete(ac);
-              if (!ac.signal.aborted) sub.next({ type: 'end_of_speech' });
+          pending.add(ac);
+          // Started now, awaited in order: recognitions of consecutive utterances overlap.
+          const result = this.stt.recognize!(frames, { ...opts, signal: ac.signal }).then(
+            (r) => ({ ok: true as const, r }),
+            (e: unknown) => ({ ok: false as const, e }),
+          );
+          inOrder(async () => {
+            const out = await result;
+            pending.delete(ac);
+            if (stopped) return;
+            if (!out.ok) {
+              stop();
+              return sub.error(out.e instanceof Error ? out.e : new Error(String(out.e)));
             }
+            sub.next({ ...out.r, type: 'final_transcript' });
+            sub.next({ type: 'end_of_speech' });
           });
         },
-        error: (e) => sub.error(e),
+        error: (e) =>
+          inOrder(() => {
+            stop();
+            sub.error(e);
+          }),
+        complete: () => inOrder(() => sub.complete()),
       });
-      return () => {
-        vadSub.unsubscribe();
-        for (const c of controllers) c.abort();
-      };
+      return stop;
     });
   }
 }

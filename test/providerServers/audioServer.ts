@@ -1,21 +1,26 @@
 /**
- * A local server speaking OpenAI's audio endpoints: multipart transcription uploads (also under Groq's
- * /openai/v1 prefix) and raw PCM speech bodies streamed in chunks. Responses are scripted; requests recorded.
+ * A local server speaking OpenAI's audio endpoints: multipart transcription uploads (`POST /v1/audio/transcriptions`,
+ * also under Groq's `/openai/v1` prefix) and raw PCM speech bodies (`POST /v1/audio/speech`) streamed in chunks.
+ * Responses are scripted, one per request in order (then `fallback`, else 500); requests are recorded.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type AudioScript =
-  | { kind: 'transcript'; text: string }
-  | { kind: 'pcm'; samples: Int16Array; chunkBytes: number; delayMs?: number; contentType?: string }
-  | { kind: 'status'; status: number; body?: unknown; contentType?: string }
+  | { kind: 'transcript'; text: string; delayMs?: number }
+  /** A PCM body in `chunkBytes` pieces, `delayMs` apart; `dropAfterBytes` cuts the connection midway. */
+  | { kind: 'pcm'; samples: Int16Array; chunkBytes: number; delayMs?: number; contentType?: string; dropAfterBytes?: number }
+  /** Any status; `rawBody` is sent as is (e.g. broken JSON), else `body` as JSON. */
+  | { kind: 'status'; status: number; body?: unknown; rawBody?: string; contentType?: string; headers?: Record<string, string> }
   | { kind: 'hang' };
 
 export interface AudioRequest {
   path: string;
+  headers: IncomingHttpHeaders;
   fields: Record<string, string>;
   file?: { name: string; type: string; bytes: Uint8Array };
   json?: any;
+  /** The client went away before the response was complete (an aborted request). */
   closedEarly: boolean;
 }
 
@@ -26,7 +31,7 @@ export async function startAudioServer(opts: { fallback?: AudioScript } = {}) {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks);
-    const rec: AudioRequest = { path: req.url ?? '', fields: {}, closedEarly: false };
+    const rec: AudioRequest = { path: req.url ?? '', headers: req.headers, fields: {}, closedEarly: false };
     requests.push(rec);
     let done = false;
     res.on('close', () => !done && (rec.closedEarly = true));
@@ -41,10 +46,12 @@ export async function startAudioServer(opts: { fallback?: AudioScript } = {}) {
     if (next.kind === 'hang') return;
     if (next.kind === 'status') {
       done = true;
-      res.writeHead(next.status, { 'content-type': next.contentType ?? 'application/json' });
-      return res.end(JSON.stringify(next.body ?? { error: { message: `status ${next.status}` } }));
+      res.writeHead(next.status, { 'content-type': next.contentType ?? 'application/json', ...next.headers });
+      return res.end(next.rawBody ?? JSON.stringify(next.body ?? { error: { message: `status ${next.status}`, type: 'server_error' } }));
     }
     if (next.kind === 'transcript') {
+      if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
+      if (res.destroyed) return;
       done = true;
       res.writeHead(200, { 'content-type': 'application/json' });
       return res.end(JSON.stringify({ text: next.text }));
@@ -53,6 +60,7 @@ export async function startAudioServer(opts: { fallback?: AudioScript } = {}) {
     const bytes = Buffer.from(next.samples.buffer, next.samples.byteOffset, next.samples.byteLength);
     for (let i = 0; i < bytes.length; i += next.chunkBytes) {
       if (res.destroyed) return;
+      if (next.dropAfterBytes !== undefined && i >= next.dropAfterBytes) return res.destroy();
       res.write(bytes.subarray(i, i + next.chunkBytes));
       if (next.delayMs) await new Promise((r) => setTimeout(r, next.delayMs));
     }

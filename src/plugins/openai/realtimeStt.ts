@@ -2,105 +2,197 @@
  * Streaming STT over OpenAI's realtime transcription WebSocket: audio goes up as base64 PCM16 at 24 kHz,
  * interim (delta) and final transcripts come back per item, with the server's speech start/stop events.
  */
-import { Observable } from 'rxjs';
+import { Observable, type Subscription } from 'rxjs';
 import WebSocket from 'ws';
 import type { AudioFrame } from '../../audio/frame.ts';
 import { toMono } from '../../audio/operators.ts';
 import { resample } from '../../audio/resample.ts';
-import { APIConnectionError, APIError } from '../../providers/errors.ts';
+import { APIConnectionError, APIError, APIStatusError, APITimeoutError } from '../../providers/errors.ts';
+import { connectOptions, type APIConnectOptions } from '../../providers/retry.ts';
 import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions } from '../../providers/types.ts';
 import { openaiKey } from './client.ts';
 
+const RATE = 24000;
+/** The server refuses to commit less than 100 ms of audio. */
+const MIN_COMMIT_BYTES = (RATE / 10) * 2;
+
 export interface RealtimeSTTOptions {
+  /** `gpt-4o-transcribe` (default), `gpt-4o-mini-transcribe` or `whisper-1`. */
   model?: string;
   language?: string;
   apiKey?: string;
   /** https://api.openai.com/v1 by default; ws(s) is derived from it. */
   baseURL?: string;
-  /** Let the server detect turns (default) or send null to only transcribe. */
+  /** Let the server detect turns (default); false sends `turn_detection: null` and commits only when audio ends. */
   serverVad?: boolean;
+  /** `timeout` bounds the connection and, when the audio ends, the wait for the last transcripts. */
+  connOptions?: Partial<APIConnectOptions>;
 }
+
+type ServerEvent = {
+  type?: string;
+  item_id?: string;
+  delta?: string;
+  transcript?: string;
+  error?: { message?: string; code?: string; type?: string };
+};
 
 export class OpenAIRealtimeSTT implements STT {
   readonly label: string;
   readonly capabilities: STTCapabilities = { streaming: true, interimResults: true };
-  private readonly url: string;
+  readonly url: string;
   private readonly apiKey: string;
+  private readonly conn: APIConnectOptions;
 
   constructor(readonly opts: RealtimeSTTOptions = {}) {
     this.apiKey = openaiKey(opts, 'OpenAIRealtimeSTT');
-    const base = (opts.baseURL ?? 'https://api.openai.com/v1').replace(/^http/, 'ws').replace(/\/$/, '');
+    this.conn = connectOptions(opts.connOptions);
+    const base = (opts.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/^http/, 'ws').replace(/\/+$/, '');
     this.url = `${base}/realtime?intent=transcription`;
     this.label = `openai-realtime/${opts.model ?? 'gpt-4o-transcribe'}`;
   }
 
+  /**
+   * One socket per subscription. Audio that arrives while connecting is queued, not lost. When the audio completes,
+   * the rest of the buffer is committed and the stream completes after the last pending transcript.
+   * Unsubscribing closes the socket.
+   */
   stream(audio: Observable<AudioFrame>, streamOpts?: STTStreamOptions): Observable<SpeechEvent> {
     return new Observable<SpeechEvent>((sub) => {
+      const language = streamOpts?.language ?? this.opts.language;
       const ws = new WebSocket(this.url, { headers: { Authorization: `Bearer ${this.apiKey}`, 'OpenAI-Beta': 'realtime=v1' } });
+      const queue: string[] = [];
       const interim = new Map<string, string>();
-      let audioSub: { unsubscribe(): void } | null = null;
-      let closedByUs = false;
-      const fail = (e: Error) => {
-        if (closedByUs) return;
-        closedByUs = true;
+      /** Items committed (by the server's VAD or our commit) whose transcript has not come yet. */
+      const pendingItems = new Set<string>();
+      let uncommittedBytes = 0;
+      let awaitingCommit = false;
+      let draining = false;
+      let finished = false;
+      let audioSub: Subscription | null = null;
+      let timer: ReturnType<typeof setTimeout> | null = null;
+
+      const arm = (ms: number, err: () => Error) => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => fail(err()), ms);
+      };
+      const disarm = () => {
+        if (timer) clearTimeout(timer);
+        timer = null;
+      };
+      const armDrain = () =>
+        arm(this.conn.timeout, () => new APITimeoutError(`${this.label}: the last transcript did not come within ${this.conn.timeout} ms after the audio ended`));
+      const finish = () => {
+        finished = true;
+        disarm();
         audioSub?.unsubscribe();
-        ws.terminate();
+        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000);
+      };
+      const fail = (e: Error) => {
+        if (finished) return;
+        finish();
         sub.error(e);
       };
-      ws.on('open', () => {
-        const language = streamOpts?.language ?? this.opts.language;
-        ws.send(
-          JSON.stringify({
-            type: 'transcription_session.update',
-            session: {
-              input_audio_format: 'pcm16',
-              input_audio_transcription: { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}) },
-              turn_detection: this.opts.serverVad === false ? null : { type: 'server_vad' },
-            },
-          }),
-        );
-        audioSub = audio.pipe(toMono(), resample(24000)).subscribe({
-          next: (f) => {
-            if (ws.readyState !== WebSocket.OPEN) return;
-            const b64 = Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64');
-            ws.send(JSON.stringify({ type: 'input_audio_buffer.append', audio: b64 }));
-          },
-          error: (e) => fail(e instanceof Error ? e : new Error(String(e))),
-        });
+      const send = (msg: object) => {
+        const text = JSON.stringify(msg);
+        if (ws.readyState === WebSocket.OPEN) ws.send(text);
+        else queue.push(text);
+      };
+      const maybeDone = () => {
+        if (!draining || awaitingCommit || pendingItems.size > 0 || finished) return;
+        finish();
+        sub.complete();
+      };
+
+      arm(this.conn.timeout, () => new APITimeoutError(`${this.label}: no connection to ${this.url} within ${this.conn.timeout} ms`));
+      send({
+        type: 'transcription_session.update',
+        session: {
+          input_audio_format: 'pcm16',
+          input_audio_transcription: { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}) },
+          turn_detection: this.opts.serverVad === false ? null : { type: 'server_vad' },
+        },
       });
-      ws.on('message', (raw) => {
-        let ev: { type?: string; item_id?: string; delta?: string; transcript?: string; error?: { message?: string; code?: string } };
+      // Subscribed at once: a hot (shared) input keeps flowing while the socket connects.
+      audioSub = audio.pipe(toMono(), resample(RATE)).subscribe({
+        next: (f) => {
+          uncommittedBytes += f.data.byteLength;
+          send({ type: 'input_audio_buffer.append', audio: Buffer.from(f.data.buffer, f.data.byteOffset, f.data.byteLength).toString('base64') });
+        },
+        error: (e) => fail(e instanceof Error ? e : new Error(String(e))),
+        complete: () => {
+          draining = true;
+          if (uncommittedBytes >= MIN_COMMIT_BYTES) {
+            awaitingCommit = true;
+            send({ type: 'input_audio_buffer.commit' });
+          }
+          // Still connecting: the connection timeout stands, and the drain timeout starts once open.
+          if (ws.readyState === WebSocket.OPEN) armDrain();
+          maybeDone();
+        },
+      });
+
+      ws.on('open', () => {
+        if (draining) armDrain();
+        else disarm();
+        for (const text of queue.splice(0)) ws.send(text);
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        const status = res.statusCode ?? 0;
+        fail(new APIStatusError(`${this.label}: the server refused the WebSocket upgrade with HTTP ${status}`, { statusCode: status }));
+      });
+      ws.on('message', (raw, isBinary) => {
+        let ev: ServerEvent;
         try {
+          if (isBinary) throw new Error('binary');
           ev = JSON.parse(raw.toString());
         } catch {
-          return fail(new APIError('malformed message from the realtime transcription server', { retryable: true }));
+          return fail(new APIError(`${this.label}: malformed message from the server: ${raw.toString().slice(0, 80)}`, { retryable: true }));
         }
+        const item = ev.item_id ?? '';
         switch (ev.type) {
           case 'input_audio_buffer.speech_started':
             return sub.next({ type: 'start_of_speech' });
           case 'input_audio_buffer.speech_stopped':
             return sub.next({ type: 'end_of_speech' });
+          case 'input_audio_buffer.committed':
+            uncommittedBytes = 0;
+            awaitingCommit = false;
+            if (item) pendingItems.add(item);
+            return maybeDone();
           case 'conversation.item.input_audio_transcription.delta': {
-            const text = (interim.get(ev.item_id ?? '') ?? '') + (ev.delta ?? '');
-            interim.set(ev.item_id ?? '', text);
-            return sub.next({ type: 'interim_transcript', alternatives: [{ text }] });
+            const text = (interim.get(item) ?? '') + (ev.delta ?? '');
+            interim.set(item, text);
+            return sub.next({ type: 'interim_transcript', alternatives: [{ text, ...(language ? { language } : {}) }], requestId: item || undefined });
           }
           case 'conversation.item.input_audio_transcription.completed':
-            interim.delete(ev.item_id ?? '');
-            return sub.next({ type: 'final_transcript', alternatives: [{ text: ev.transcript ?? '' }], requestId: ev.item_id });
+            interim.delete(item);
+            pendingItems.delete(item);
+            sub.next({ type: 'final_transcript', alternatives: [{ text: (ev.transcript ?? '').trim(), ...(language ? { language } : {}) }], requestId: item || undefined });
+            return maybeDone();
+          case 'conversation.item.input_audio_transcription.failed':
+            // One utterance lost, the stream goes on: reported, and not retried by anyone.
+            interim.delete(item);
+            pendingItems.delete(item);
+            streamOpts?.onError?.(new APIError(`${this.label}: transcription of ${item || 'an utterance'} failed: ${ev.error?.message ?? 'unknown error'}`, { retryable: false, body: ev.error }), false);
+            return maybeDone();
           case 'error':
-            return fail(new APIError(`realtime transcription error: ${ev.error?.message ?? 'unknown'}`, { retryable: ev.error?.code !== 'invalid_api_key' }));
+            // Committing a near-empty buffer at the end is harmless: there was nothing left to transcribe.
+            if (draining && ev.error?.code === 'input_audio_buffer_commit_empty') {
+              awaitingCommit = false;
+              return maybeDone();
+            }
+            return fail(
+              new APIError(`${this.label}: ${ev.error?.message ?? 'unknown error'}${ev.error?.code ? ` (${ev.error.code})` : ''}`, {
+                retryable: !/invalid_api_key|insufficient_quota|invalid_request/.test(`${ev.error?.code} ${ev.error?.type}`),
+                body: ev.error,
+              }),
+            );
         }
       });
-      ws.on('error', (e) => fail(new APIConnectionError(`realtime transcription connection failed: ${e.message}`, { cause: e })));
-      ws.on('close', (code, reason) => {
-        if (!closedByUs) fail(new APIConnectionError(`realtime transcription socket closed (${code} ${reason.toString()})`));
-      });
-      return () => {
-        closedByUs = true;
-        audioSub?.unsubscribe();
-        if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
-      };
+      ws.on('error', (e) => fail(new APIConnectionError(`${this.label}: connection failed: ${e.message}`, { cause: e })));
+      ws.on('close', (code, reason) => fail(new APIConnectionError(`${this.label}: the server closed the socket (${code} ${reason.toString()})`)));
+      return finish;
     });
   }
 }

@@ -7,8 +7,13 @@ import { from, lastValueFrom, Observable, toArray } from 'rxjs';
 import type { AudioFrame } from '../../audio/frame.ts';
 import { toMono } from '../../audio/operators.ts';
 import { encodeWav } from '../../audio/wav.ts';
+import { resample } from '../../audio/resample.ts';
+import { APIError } from '../../providers/errors.ts';
 import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions } from '../../providers/types.ts';
+
+/** The transcription endpoints accept files up to 25 MB (OpenAI and Groq's free tier). */
+const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
 export type Transcribe = (wav: Uint8Array, fields: { model: string; language?: string }, signal: AbortSignal) => Promise<{ text?: string; language?: string }>;
 
@@ -30,9 +35,15 @@ export class TranscriptionSTT implements STT {
   }
 
   async recognize(frames: AudioFrame[], opts: STTStreamOptions & { signal?: AbortSignal } = {}): Promise<SpeechEvent> {
-    const mono = await lastValueFrom(from(frames).pipe(toMono(), toArray()));
-    const wav = encodeWav(mono);
     const language = opts.language ?? this.opts.language;
+    // Nothing to hear, nothing to upload (the API would reject an empty file).
+    if (!frames.some((f) => f.samplesPerChannel > 0)) return { type: 'final_transcript', alternatives: [{ text: '', language }] };
+    // One WAV needs one format: mono, at the first frame's rate (frames already at that rate pass through as is).
+    const mono = await lastValueFrom(from(frames).pipe(toMono(), resample(frames[0]!.sampleRate), toArray()));
+    const wav = encodeWav(mono);
+    if (wav.length > MAX_UPLOAD_BYTES) {
+      throw new APIError(`${this.label}: the utterance is ${(wav.length / 1e6).toFixed(1)} MB as WAV, over the transcription API's 25 MB limit`, { retryable: false });
+    }
     const result = await lastValueFrom(
       withRetries(
         (signal) =>
@@ -40,8 +51,15 @@ export class TranscriptionSTT implements STT {
             // Either our attempt's signal (timeout, unsubscribe) or the caller's cancels the upload.
             const both = opts.signal ? AbortSignal.any([signal, opts.signal]) : signal;
             this.transcribe(wav, { model: this.model, ...(language ? { language } : {}) }, both).then(
-              (r) => (sub.next(r), sub.complete()),
-              (e) => sub.error(e),
+              (r) => {
+                if (typeof r?.text !== 'string') {
+                  return sub.error(new APIError(`${this.label}: the transcription response has no text: ${JSON.stringify(r)?.slice(0, 200)}`, { retryable: false, body: r }));
+                }
+                sub.next(r);
+                sub.complete();
+              },
+              // A body cut short or garbled by a proxy: worth another attempt, with a message that says what it was.
+              (e) => sub.error(e instanceof SyntaxError ? new APIError(`${this.label}: malformed JSON in the transcription response (${e.message})`, { retryable: true, cause: e }) : e),
             );
           }),
         this.conn,
@@ -49,6 +67,6 @@ export class TranscriptionSTT implements STT {
       ),
     );
     // An empty transcript is an answer too (noise, silence): the session ignores empty finals.
-    return { type: 'final_transcript', alternatives: [{ text: (result.text ?? '').trim(), language: result.language ?? language }] };
+    return { type: 'final_transcript', alternatives: [{ text: result.text!.trim(), language: result.language ?? language }] };
   }
 }

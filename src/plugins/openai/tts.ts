@@ -4,7 +4,7 @@
  * audio does not wait for the whole reply.
  */
 import type OpenAI from 'openai';
-import { Observable } from 'rxjs';
+import { concatMap, from, Observable } from 'rxjs';
 import { AudioFrame } from '../../audio/frame.ts';
 import { shortId } from '../../llm/ids.ts';
 import { APIError } from '../../providers/errors.ts';
@@ -15,6 +15,10 @@ import { markFinal } from '../../tts/markFinal.ts';
 
 const RATE = 24000;
 const FRAME_BYTES = (RATE / 50) * 2; // 20 ms
+/** The speech endpoint's `input` limit. */
+const MAX_INPUT_CHARS = 4096;
+/** What a raw PCM body may be labelled as (servers differ); anything else (JSON, MP3, WAV...) is not our format. */
+const PCM_TYPES = new Set(['audio/pcm', 'audio/l16', 'audio/raw', 'audio/x-raw', 'application/octet-stream', 'binary/octet-stream']);
 
 export interface OpenAITTSOptions {
   model?: string;
@@ -40,44 +44,66 @@ export class OpenAITTS implements TTS {
   }
 
   synthesize(text: string, call?: ProviderCallOptions): Observable<SynthesizedAudio> {
+    // Nothing to say is no request; text over the API's input limit becomes consecutive requests.
+    const pieces = splitForSpeech(text.trim(), MAX_INPUT_CHARS);
+    return from(pieces).pipe(
+      concatMap((piece) => withRetries((signal) => this.request(piece, signal), this.conn, call?.onError)),
+      markFinal(),
+    );
+  }
+
+  private request(input: string, signal: AbortSignal): Observable<SynthesizedAudio> {
     const body = {
       model: this.opts.model ?? 'gpt-4o-mini-tts',
       voice: this.opts.voice ?? 'alloy',
-      input: text,
+      input,
       response_format: 'pcm' as const,
       ...(this.opts.instructions ? { instructions: this.opts.instructions } : {}),
     };
-    return withRetries(
-      (signal) =>
-        new Observable<SynthesizedAudio>((sub) => {
-          const requestId = shortId('tts_');
-          (async () => {
-            const res = (await this.client.audio.speech.create(body as never, { signal })) as unknown as Response;
-            const type = res.headers.get('content-type') ?? '';
-            if (/json|text|html/.test(type)) {
-              throw new APIError(`expected PCM audio from ${this.label}, got ${type}: ${(await res.text()).slice(0, 200)}`, { retryable: false });
-            }
-            if (!res.body) throw new APIError(`empty audio response from ${this.label}`, { retryable: true });
-            let carry = new Uint8Array(0);
-            const emit = (bytes: Uint8Array) => {
-              const data = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-              sub.next({ frame: new AudioFrame(data, RATE, 1, data.length), requestId });
-            };
-            for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-              if (signal.aborted) return;
-              const joined = new Uint8Array(carry.length + chunk.length);
-              joined.set(carry);
-              joined.set(chunk, carry.length);
-              let off = 0;
-              for (; off + FRAME_BYTES <= joined.length; off += FRAME_BYTES) emit(joined.subarray(off, off + FRAME_BYTES));
-              carry = joined.slice(off); // a partial frame, possibly an odd byte, waits for the next chunk
-            }
-            if (carry.length >= 2) emit(carry.subarray(0, carry.length - (carry.length % 2)));
-            sub.complete();
-          })().catch((e) => !signal.aborted && sub.error(e));
-        }),
-      this.conn,
-      call?.onError,
-    ).pipe(markFinal());
+    return new Observable<SynthesizedAudio>((sub) => {
+      const requestId = shortId('tts_');
+      (async () => {
+        const res = (await this.client.audio.speech.create(body as never, { signal })) as unknown as Response;
+        const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+        if (type && !PCM_TYPES.has(type)) {
+          const head = /json|text|html|xml/.test(type) ? `: ${(await res.text()).slice(0, 200)}` : '';
+          throw new APIError(`expected PCM audio (s16le, 24 kHz) from ${this.label}, got ${type}${head}`, { retryable: false });
+        }
+        if (!res.body) throw new APIError(`empty audio response from ${this.label}`, { retryable: true });
+        let carry = new Uint8Array(0);
+        const emit = (bytes: Uint8Array) => {
+          const data = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+          sub.next({ frame: new AudioFrame(data, RATE, 1, data.length), requestId });
+        };
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          if (signal.aborted) return;
+          const joined = new Uint8Array(carry.length + chunk.length);
+          joined.set(carry);
+          joined.set(chunk, carry.length);
+          let off = 0;
+          for (; off + FRAME_BYTES <= joined.length; off += FRAME_BYTES) emit(joined.subarray(off, off + FRAME_BYTES));
+          carry = joined.slice(off); // a partial frame, possibly an odd byte, waits for the next chunk
+        }
+        // A lone trailing byte cannot be a sample: the body was cut mid-sample, drop it.
+        if (carry.length >= 2) emit(carry.subarray(0, carry.length - (carry.length % 2)));
+        sub.complete();
+      })().catch((e) => !signal.aborted && sub.error(e));
+    });
   }
+}
+
+/** Splits text into pieces of at most `max` characters, at a sentence end or else a space when there is one. */
+export function splitForSpeech(text: string, max: number): string[] {
+  const pieces: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    const window = rest.slice(0, max + 1);
+    let cut = Math.max(window.lastIndexOf('. '), window.lastIndexOf('! '), window.lastIndexOf('? '), window.lastIndexOf('\n'));
+    cut = cut > max / 2 ? cut + 1 : window.lastIndexOf(' ');
+    if (cut <= 0) cut = max;
+    pieces.push(rest.slice(0, cut).trim());
+    rest = rest.slice(cut).trim();
+  }
+  if (rest) pieces.push(rest);
+  return pieces;
 }
