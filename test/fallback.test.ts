@@ -30,7 +30,7 @@ const req = { chatCtx: ChatContext.empty(), tools: [] };
 const answer = async (llm: LLM) => (await lastValueFrom(llm.chat(req).pipe(toArray()))).map((c) => c.delta?.content).join('');
 
 describe('FallbackLLM', () => {
-  it('switches to the next provider when one fails, reports it, and comes back after the recovery interval', async () => {
+  it('switches to the next provider when one fails, reports it, and comes back once a background probe succeeds', async () => {
     const a = scriptedLLM('a', ['fail', 'ok']);
     const b = scriptedLLM('b', []);
     const fb = new FallbackLLM([a, b], { recoveryInterval: 5000 });
@@ -42,8 +42,52 @@ describe('FallbackLLM', () => {
     expect(await answer(fb)).toBe('b says hi'); // a is not retried yet
     expect(a.calls).toBe(1);
     vi.advanceTimersByTime(5000);
-    expect(await answer(fb)).toBe('a says hi'); // recovered
+    // The user is still answered by b while a is probed with the same request in the background.
+    expect(await answer(fb)).toBe('b says hi');
+    expect(a.calls).toBe(2);
     expect(changes.map((c) => [c.label, c.available])).toEqual([['a', false], ['a', true]]);
+    expect(await answer(fb)).toBe('a says hi'); // recovered
+    expect(b.calls).toBe(3);
+  });
+
+  it('a failed probe stays silent and waits another interval; a probe is cancelled at its first output', async () => {
+    let aMode: 'fail' | 'hang' = 'fail';
+    let aCalls = 0;
+    let aCancelled = 0;
+    const a: LLM = {
+      label: 'a',
+      model: 'a',
+      chat: (r) =>
+        new Observable<ChatChunk>((sub) => {
+          aCalls++;
+          r.onError?.(new APIError('a retrying'), true); // a provider's own retry report
+          if (aMode === 'fail') sub.error(new APIError('a down'));
+          else sub.next({ id: 'a', delta: { content: 'a streaming' } }); // never completes on its own
+          return () => aCancelled++;
+        }),
+    };
+    const b = scriptedLLM('b', []);
+    const fb = new FallbackLLM([a, b], { recoveryInterval: 1000 });
+    const errors: string[] = [];
+    const ask = () => lastValueFrom(fb.chat({ ...req, onError: (e) => errors.push(e.message) }).pipe(toArray()));
+    await ask(); // a fails, b answers
+    expect(errors).toEqual(['a retrying', 'a failed, switching to the next provider: a down']);
+    vi.advanceTimersByTime(1000);
+    await ask(); // probe fails
+    expect(aCalls).toBe(2);
+    expect(errors).toHaveLength(2); // the probe's reports do not reach the session
+    vi.advanceTimersByTime(500);
+    await ask(); // not due yet: the failed probe restarted the interval
+    expect(aCalls).toBe(2);
+    aMode = 'hang';
+    vi.advanceTimersByTime(500);
+    await ask(); // probe answers with a first chunk: a is back, and the probe request is cancelled
+    expect(aCalls).toBe(3);
+    expect(aCancelled).toBe(3);
+    const got: string[] = [];
+    fb.chat(req).subscribe((c) => got.push(c.delta?.content ?? '')).unsubscribe();
+    expect(got).toEqual(['a streaming']); // a serves the user again
+    expect(b.calls).toBe(4);
   });
 
   it('does not hide a failure after partial output, and fails when every provider fails', async () => {

@@ -1,9 +1,12 @@
 /**
  * FallbackAdapter: several providers of one kind behind one interface. A provider that fails before producing
- * anything is marked unavailable and the next one serves this call and later ones; an unavailable provider is
- * tried again once `recoveryInterval` has passed, and used again when it answers. A failure after output was
- * produced is not hidden (the caller must not get a reply twice): it propagates, except for streaming STT, which
- * simply continues on the next recognizer.
+ * anything is marked unavailable and the next one serves this call and later ones. Recovery happens in the
+ * background, so no user turn waits on a provider that may still be down: once `recoveryInterval` has passed since
+ * its failure, the next call is also sent to the unavailable provider as a probe whose output is discarded (the
+ * backup still answers the user); when the probe produces output the provider is available again and serves the
+ * calls after it. A failure after output was produced is not hidden (the caller must not get a reply twice): it
+ * propagates, except for streaming STT, which simply continues on the next recognizer. Streams cannot be replayed
+ * as probes, so a streaming STT is tried again directly once its interval has passed.
  */
 import { map, Observable, Subject } from 'rxjs';
 import { AudioFrame } from '../audio/frame.ts';
@@ -17,14 +20,21 @@ export interface AvailabilityChange {
 }
 
 export interface FallbackOptions {
-  /** ms after a failure before a provider is tried again (default 10 s). */
+  /** ms after a failure (or a failed probe) before the provider is probed again (default 10 s). */
   recoveryInterval?: number;
 }
 
 interface Slot<P> {
   provider: P & { label: string };
   failedAt: number | null;
+  probing: boolean;
 }
+
+type ErrorSink = (e: Error, recoverable: boolean) => void;
+/** One provider call; `onError` receives the provider's own retry reports (a probe passes a sink that drops them). */
+type Call<P, T> = (p: P, onError: ErrorSink | undefined) => Observable<T>;
+
+const ignore: ErrorSink = () => {};
 
 class FallbackCore<P extends { label: string }> {
   readonly slots: Slot<P>[];
@@ -33,14 +43,17 @@ class FallbackCore<P extends { label: string }> {
 
   constructor(providers: P[], opts: FallbackOptions) {
     if (!providers.length) throw new Error('FallbackAdapter needs at least one provider');
-    this.slots = providers.map((provider) => ({ provider, failedAt: null }));
+    this.slots = providers.map((provider) => ({ provider, failedAt: null, probing: false }));
     this.recoveryInterval = opts.recoveryInterval ?? 10_000;
   }
 
-  /** Providers to try now, in order: the available ones, then any due for a recovery attempt. */
-  private candidates(): Slot<P>[] {
-    const now = Date.now();
-    const usable = this.slots.filter((s) => s.failedAt === null || now - s.failedAt >= this.recoveryInterval);
+  private due(s: Slot<P>): boolean {
+    return s.failedAt !== null && Date.now() - s.failedAt >= this.recoveryInterval;
+  }
+
+  /** Providers to try now, in order: the available ones (with `direct`, also those due for another try). */
+  private candidates(direct: boolean): Slot<P>[] {
+    const usable = this.slots.filter((s) => s.failedAt === null || (direct && this.due(s)));
     return usable.length ? usable : this.slots; // everything failed recently: try them all anyway
   }
 
@@ -56,9 +69,36 @@ class FallbackCore<P extends { label: string }> {
     this.availability$.next({ label: s.provider.label, available: true });
   }
 
-  run<T>(call: (p: P) => Observable<T>, opts: { switchMidStream?: boolean; onError?: (e: Error, recoverable: boolean) => void } = {}): Observable<T> {
+  /** Sends `call` to an unavailable provider in the background; its first output proves it works again. */
+  private probe<T>(s: Slot<P>, call: Call<P, T>): void {
+    s.probing = true;
+    let done = false;
+    const end = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      s.probing = false;
+      if (ok) this.markWorking(s);
+      else s.failedAt = Date.now(); // wait another interval before the next probe
+      sub?.unsubscribe(); // aborts the request: the answer is not needed
+    };
+    let sub: { unsubscribe(): void } | undefined;
+    sub = call(s.provider, ignore).subscribe({
+      next: () => end(true),
+      error: () => end(false),
+      complete: () => end(true),
+    });
+    if (done) sub.unsubscribe();
+  }
+
+  /**
+   * Runs `call` on the first provider that answers. `probe: false` (streams that cannot be replayed) retries an
+   * unavailable provider directly once it is due instead of probing it in the background.
+   */
+  run<T>(call: Call<P, T>, opts: { switchMidStream?: boolean; probe?: boolean; onError?: ErrorSink } = {}): Observable<T> {
+    const probe = opts.probe ?? true;
     return new Observable<T>((out) => {
-      const queue = this.candidates();
+      const queue = this.candidates(!probe);
+      if (probe) for (const s of this.slots) if (!s.probing && this.due(s) && !queue.includes(s)) this.probe(s, call);
       let current: { unsubscribe(): void } | null = null;
       let closed = false;
       const next = (i: number, lastError?: Error) => {
@@ -66,7 +106,7 @@ class FallbackCore<P extends { label: string }> {
         const slot = queue[i];
         if (!slot) return out.error(lastError ?? new Error('no provider answered'));
         let emitted = false;
-        current = call(slot.provider).subscribe({
+        current = call(slot.provider, opts.onError).subscribe({
           next: (v) => {
             if (!emitted) this.markWorking(slot);
             emitted = true;
@@ -107,7 +147,7 @@ export class FallbackLLM implements LLM {
     return this.core.availability$.asObservable();
   }
   chat(req: LLMRequest): Observable<ChatChunk> {
-    return this.core.run((p) => p.chat(req), { onError: req.onError });
+    return this.core.run((p, onError) => p.chat({ ...req, onError }), { onError: req.onError });
   }
 }
 
@@ -131,13 +171,13 @@ export class FallbackSTT implements STT {
     return this.core.availability$.asObservable();
   }
   stream(audio: Observable<AudioFrame>, opts?: STTStreamOptions): Observable<SpeechEvent> {
-    return this.core.run((p) => p.stream(audio, opts), { switchMidStream: true, onError: opts?.onError });
+    return this.core.run((p, onError) => p.stream(audio, { ...opts, onError }), { switchMidStream: true, probe: false, onError: opts?.onError });
   }
   recognize(frames: AudioFrame[], opts?: STTStreamOptions & { signal?: AbortSignal }): Promise<SpeechEvent> {
     return new Promise((resolve, reject) => {
       let got: SpeechEvent | undefined;
       this.core
-        .run((p) => new Observable<SpeechEvent>((sub) => void p.recognize!(frames, opts).then((r) => (sub.next(r), sub.complete()), (e) => sub.error(e))), { onError: opts?.onError })
+        .run((p, onError) => new Observable<SpeechEvent>((sub) => void p.recognize!(frames, { ...opts, onError }).then((r) => (sub.next(r), sub.complete()), (e) => sub.error(e))), { onError: opts?.onError })
         .subscribe({ next: (r) => (got = r), error: reject, complete: () => resolve(got!) });
     });
   }
@@ -160,7 +200,13 @@ export class FallbackTTS implements TTS {
   }
   /** Audio of every provider comes out at the first provider's rate, so the output sees one format. */
   synthesize(text: string, opts?: ProviderCallOptions): Observable<SynthesizedAudio> {
-    return this.core.run((p) => (p.sampleRate === this.sampleRate ? p.synthesize(text, opts) : toRate(p.synthesize(text, opts), this.sampleRate)), { onError: opts?.onError });
+    return this.core.run(
+      (p, onError) => {
+        const audio = p.synthesize(text, { ...opts, onError });
+        return p.sampleRate === this.sampleRate ? audio : toRate(audio, this.sampleRate);
+      },
+      { onError: opts?.onError },
+    );
   }
 }
 
