@@ -130,6 +130,16 @@ describe('GroqLLM and model strings', () => {
     expect(g.label).toBe('groq/llama-3.3-70b-versatile');
   });
 
+  it('both SDKs send through a fetch given in the options (proxies, logging, timing)', async () => {
+    server.script.push({ kind: 'stream', chunks: [chunk('one'), finish('stop')] }, { kind: 'stream', chunks: [chunk('two'), finish('stop')] });
+    const seen: string[] = [];
+    const fetch: typeof globalThis.fetch = (input, init) => (seen.push(String(input instanceof Request ? input.url : input)), globalThis.fetch(input, init));
+    expect(text(await collect(llm({ fetch }).chat({ chatCtx: ctx('x'), tools: [] })))).toBe('one');
+    const g = new GroqLLM({ model: 'm', apiKey: 'gsk-test', baseURL: server.url, connOptions: fast, fetch });
+    expect(text(await collect(g.chat({ chatCtx: ctx('x'), tools: [] })))).toBe('two');
+    expect(seen).toEqual([`${server.url}/v1/chat/completions`, `${server.url}/openai/v1/chat/completions`]);
+  });
+
   it('resolves provider/model strings and explains bad ones', () => {
     process.env.OPENAI_API_KEY ??= 'sk-dummy-for-construction';
     expect(resolveLLM('openai/gpt-4.1-mini')).toBeInstanceOf(OpenAILLM);

@@ -9,7 +9,7 @@ export class GroqLLM extends OpenAICompatibleLLM {
     const apiKey = opts.apiKey || process.env.GROQ_API_KEY;
     if (!apiKey) throw new Error('GroqLLM needs an API key: set GROQ_API_KEY or pass apiKey');
     const conn = connectOptions(opts.connOptions);
-    const client = new Groq({ apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: conn.timeout });
+    const client = new Groq({ apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: conn.timeout, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
     super(`groq/${opts.model}`, opts.model, (body, signal) =>
       client.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>,
     opts);

@@ -8,9 +8,25 @@ export function openaiKey(opts: { apiKey?: string; baseURL?: string }, who: stri
   return key;
 }
 
+/** What every HTTP plugin accepts besides its model options. */
+export interface HTTPClientOptions {
+  apiKey?: string;
+  /** Any OpenAI-compatible server. */
+  baseURL?: string;
+  connOptions?: Partial<APIConnectOptions>;
+  /** The fetch the SDK uses (default the global one): a proxy agent, request logging, timing. */
+  fetch?: typeof globalThis.fetch;
+}
+
 /** One SDK client per plugin instance; retries are ours (`withRetries`), so the SDK's are off. */
-export function openaiClient(opts: { apiKey?: string; baseURL?: string; connOptions?: Partial<APIConnectOptions> }, who: string) {
+export function openaiClient(opts: HTTPClientOptions, who: string) {
   const conn = connectOptions(opts.connOptions);
-  const client = new OpenAI({ apiKey: openaiKey(opts, who), baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL, maxRetries: 0, timeout: conn.timeout });
+  const client = new OpenAI({
+    apiKey: openaiKey(opts, who),
+    baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL,
+    maxRetries: 0,
+    timeout: conn.timeout,
+    ...(opts.fetch ? { fetch: opts.fetch } : {}),
+  });
   return { client, conn };
 }

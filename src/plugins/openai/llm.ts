@@ -2,16 +2,14 @@ import { Observable } from 'rxjs';
 import type { ChatChunk, LLM, LLMRequest } from '../../providers/types.ts';
 import { APIError } from '../../providers/errors.ts';
 import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
-import { openaiClient } from './client.ts';
+import { openaiClient, type HTTPClientOptions } from './client.ts';
 import { ChunkAssembler, toWireMessages, toWireToolChoice, toWireTools, type WireChunk } from './chatFormat.ts';
 
-export interface OpenAICompatibleOptions {
+export interface OpenAICompatibleOptions extends HTTPClientOptions {
   model: string;
-  apiKey?: string;
   /** Any OpenAI-compatible server: Ollama (http://localhost:11434/v1), vLLM, llama.cpp server… */
   baseURL?: string;
   temperature?: number;
-  connOptions?: Partial<APIConnectOptions>;
 }
 
 /** The part of the two SDKs we use: a streaming chat completion that honours an AbortSignal. */

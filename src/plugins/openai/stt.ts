@@ -1,15 +1,11 @@
 import { toFile } from 'openai';
-import { openaiClient } from './client.ts';
-import type { APIConnectOptions } from '../../providers/retry.ts';
+import { openaiClient, type HTTPClientOptions } from './client.ts';
 import { TranscriptionSTT } from './transcription.ts';
 
-export interface OpenAISTTOptions {
+export interface OpenAISTTOptions extends HTTPClientOptions {
   /** `gpt-4o-transcribe` (default), `gpt-4o-mini-transcribe` or `whisper-1`. */
   model?: string;
   language?: string;
-  apiKey?: string;
-  baseURL?: string;
-  connOptions?: Partial<APIConnectOptions>;
 }
 
 export class OpenAISTT extends TranscriptionSTT {

@@ -9,7 +9,7 @@ import { AudioFrame } from '../../audio/frame.ts';
 import { shortId } from '../../llm/ids.ts';
 import { APIError } from '../../providers/errors.ts';
 import { withRetries, type APIConnectOptions } from '../../providers/retry.ts';
-import { openaiClient } from './client.ts';
+import { openaiClient, type HTTPClientOptions } from './client.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
 import { markFinal } from '../../tts/markFinal.ts';
 
@@ -20,14 +20,11 @@ const MAX_INPUT_CHARS = 4096;
 /** What a raw PCM body may be labelled as (servers differ); anything else (JSON, MP3, WAV...) is not our format. */
 const PCM_TYPES = new Set(['audio/pcm', 'audio/l16', 'audio/raw', 'audio/x-raw', 'application/octet-stream', 'binary/octet-stream']);
 
-export interface OpenAITTSOptions {
+export interface OpenAITTSOptions extends HTTPClientOptions {
   model?: string;
   voice?: string;
   /** Speaking style for gpt-4o-mini-tts. */
   instructions?: string;
-  apiKey?: string;
-  baseURL?: string;
-  connOptions?: Partial<APIConnectOptions>;
 }
 
 export class OpenAITTS implements TTS {
