@@ -3,6 +3,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ChatContext, createMessage } from '../src/index.ts';
 import { GroqLLM } from '../src/plugins/groq/llm.ts';
+import { GroqTTS } from '../src/plugins/groq/tts.ts';
 import { OpenAILLM } from '../src/plugins/openai/llm.ts';
 import { OpenAITTS } from '../src/plugins/openai/tts.ts';
 
@@ -28,5 +29,10 @@ describe.skipIf(!groq)('live Groq', () => {
   it('chat streams a reply', async () => {
     const out = await lastValueFrom(new GroqLLM({ model: 'llama-3.3-70b-versatile' }).chat({ chatCtx: ctx, tools: [] }).pipe(toArray()));
     expect(out.map((c) => c.delta?.content ?? '').join('').toLowerCase()).toContain('pong');
+  }, 30_000);
+  it('speech returns WAV read as 48 kHz mono frames', async () => {
+    const out = await lastValueFrom(new GroqTTS().synthesize('Hello.').pipe(toArray()));
+    expect(out.every((a) => a.frame.sampleRate === 48000 && a.frame.channels === 1)).toBe(true);
+    expect(out.reduce((n, a) => n + a.frame.durationMs, 0)).toBeGreaterThan(200);
   }, 30_000);
 });

@@ -4,6 +4,7 @@
  */
 import { GroqLLM } from '../plugins/groq/llm.ts';
 import { GroqSTT } from '../plugins/groq/stt.ts';
+import { GroqTTS } from '../plugins/groq/tts.ts';
 import { OpenAILLM } from '../plugins/openai/llm.ts';
 import { OpenAISTT } from '../plugins/openai/stt.ts';
 import { OpenAITTS } from '../plugins/openai/tts.ts';
@@ -31,10 +32,11 @@ export function resolveSTT(x: STT | string): STT {
   throw new Error(`unknown STT provider "${provider}" in ${JSON.stringify(x)}: supported are openai/…, groq/… (or pass an STT object)`);
 }
 
-/** `openai/<model>:<voice>`, e.g. `openai/gpt-4o-mini-tts:alloy`. */
+/** `<provider>/<model>:<voice>`, e.g. `openai/gpt-4o-mini-tts:alloy`, `groq/canopylabs/orpheus-v1-english:autumn`. */
 export function resolveTTS(x: TTS | string): TTS {
   if (typeof x !== 'string') return x;
   const { provider, model, voice } = parse('TTS', x);
   if (provider === 'openai') return new OpenAITTS({ model, voice });
-  throw new Error(`unknown TTS provider "${provider}" in ${JSON.stringify(x)}: supported is openai/<model>:<voice> (or pass a TTS object)`);
+  if (provider === 'groq') return new GroqTTS({ model, voice });
+  throw new Error(`unknown TTS provider "${provider}" in ${JSON.stringify(x)}: supported are openai/<model>:<voice>, groq/<model>:<voice> (or pass a TTS object)`);
 }

@@ -65,6 +65,7 @@ export function withRetries<T>(
     let idle: ReturnType<typeof setTimeout> | null = null;
     let wait: ReturnType<typeof setTimeout> | null = null;
     let closed = false;
+    let settled = false; // completed or failed: nothing is in flight, so there is nothing to abort
 
     const clearIdle = () => {
       if (idle) clearTimeout(idle);
@@ -76,6 +77,8 @@ export function withRetries<T>(
       ac = controller;
       let emitted = false;
       let failed = false;
+      // One timer per attempt, not one per value: a value only moves the deadline, the timer re-arms itself.
+      let deadline = 0;
       const fail = (e: unknown) => {
         if (failed || closed) return;
         failed = true;
@@ -89,27 +92,29 @@ export function withRetries<T>(
           n++;
           wait = setTimeout(run, delay);
         } else {
-          closed = true;
+          closed = settled = true;
           out.error(err);
         }
       };
-      const armIdle = () => {
-        clearIdle();
-        idle = setTimeout(() => fail(new APITimeoutError(`no response within ${conn.timeout} ms`)), conn.timeout);
+      const onIdle = () => {
+        const left = deadline - performance.now();
+        if (left > 1) idle = setTimeout(onIdle, left);
+        else fail(new APITimeoutError(`no response within ${conn.timeout} ms`));
       };
-      armIdle();
+      deadline = performance.now() + conn.timeout;
+      idle = setTimeout(onIdle, conn.timeout);
       inner = attempt(controller.signal, n).subscribe({
         next: (v) => {
           if (failed || closed) return;
           emitted = true;
-          armIdle();
+          deadline = performance.now() + conn.timeout;
           out.next(v);
         },
         error: fail,
         complete: () => {
           if (failed || closed) return;
           clearIdle();
-          closed = true;
+          closed = settled = true;
           out.complete();
         },
       });
@@ -120,7 +125,8 @@ export function withRetries<T>(
       clearIdle();
       if (wait) clearTimeout(wait);
       inner?.unsubscribe();
-      ac?.abort();
+      // Aborting a finished request would only build an AbortError (a DOMException with a stack) for nobody.
+      if (!settled) ac?.abort();
     };
   });
 }

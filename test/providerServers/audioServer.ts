@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 export type AudioScript =
   | { kind: 'transcript'; text: string; delayMs?: number }
   /** A PCM body in `chunkBytes` pieces, `delayMs` apart; `dropAfterBytes` cuts the connection midway. */
-  | { kind: 'pcm'; samples: Int16Array; chunkBytes: number; delayMs?: number; contentType?: string; dropAfterBytes?: number }
+  | { kind: 'pcm'; samples: Int16Array | Uint8Array; chunkBytes: number; delayMs?: number; contentType?: string; dropAfterBytes?: number }
   /** Any status; `rawBody` is sent as is (e.g. broken JSON), else `body` as JSON. */
   | { kind: 'status'; status: number; body?: unknown; rawBody?: string; contentType?: string; headers?: Record<string, string> }
   | { kind: 'hang' };

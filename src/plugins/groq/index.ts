@@ -1,2 +1,3 @@
 export { GroqLLM } from './llm.ts';
 export { GroqSTT } from './stt.ts';
+export { GroqTTS, type GroqTTSOptions } from './tts.ts';
