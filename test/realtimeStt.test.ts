@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
+import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
 import { OpenAIRealtimeSTT } from '../src/plugins/openai/realtimeStt.ts';
@@ -46,9 +47,13 @@ describe('OpenAIRealtimeSTT over a local realtime transcription server', () => {
     const c = s.connections[0]!;
     expect(c.url).toBe('/v1/realtime?intent=transcription');
     expect(c.headers.authorization).toBe('Bearer sk-rt');
+    expect(c.headers['openai-beta']).toBeUndefined();
     expect(c.messages[0]).toEqual({
-      type: 'transcription_session.update',
-      session: { input_audio_format: 'pcm16', input_audio_transcription: { model: 'gpt-4o-transcribe', language: 'en' }, turn_detection: { type: 'server_vad' } },
+      type: 'session.update',
+      session: {
+        type: 'transcription',
+        audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { model: 'gpt-4o-transcribe', language: 'en' }, turn_detection: { type: 'server_vad' } } },
+      },
     });
     // 20 ms at 16 kHz went up as 20 ms at 24 kHz: about 960 bytes (the resampler's filter delay shifts a few).
     const first = Buffer.from(String(c.messages.find((m) => m.type === 'input_audio_buffer.append')!.audio), 'base64');
@@ -83,13 +88,36 @@ describe('OpenAIRealtimeSTT over a local realtime transcription server', () => {
     const events = await lastValueFrom(stt.stream(frames(8, 24000)).pipe(toArray()));
     expect(summary(events).at(-1)).toBe('final_transcript:the last words');
     const c = s.connections[0]!;
-    expect(c.messages[0]).toMatchObject({ type: 'transcription_session.update', session: { turn_detection: null } });
+    expect(c.messages[0]).toMatchObject({ type: 'session.update', session: { audio: { input: { turn_detection: null } } } });
     expect(c.messages.at(-1)!.type).toBe('input_audio_buffer.commit');
     await until(() => c.closed);
     expect(c.closed).toBe(true);
     // Less than the 100 ms the server can commit: nothing to send, the stream just completes.
     expect(await lastValueFrom(stt.stream(frames(2, 24000)).pipe(toArray()))).toEqual([]);
     expect(s.connections[1]!.messages.some((m) => m.type === 'input_audio_buffer.commit')).toBe(false);
+  });
+
+  it("protocol 'beta' speaks the realtime=v1 transcription-session dialect; the server refuses a mixed one", async () => {
+    const s = await start({ transcripts: ['beta words'], transcriptDelayMs: 5 });
+    const stt = new OpenAIRealtimeSTT({ apiKey: 'k', baseURL: s.baseURL, serverVad: false, protocol: 'beta', connOptions: fast });
+    const events = await lastValueFrom(stt.stream(frames(8, 24000)).pipe(toArray()));
+    expect(summary(events).at(-1)).toBe('final_transcript:beta words');
+    const c = s.connections[0]!;
+    expect(c.headers['openai-beta']).toBe('realtime=v1');
+    expect(c.messages[0]).toEqual({
+      type: 'transcription_session.update',
+      session: { input_audio_format: 'pcm16', input_audio_transcription: { model: 'gpt-4o-transcribe' }, turn_detection: null },
+    });
+    // The local server is strict, so a plugin mixing the dialects would fail these tests: beta header + GA event.
+    const ws = new WebSocket(`${s.baseURL.replace('http', 'ws')}/realtime?intent=transcription`, { headers: { 'OpenAI-Beta': 'realtime=v1' } });
+    const got: Array<{ type: string; error?: { message: string } }> = [];
+    ws.on('message', (m) => got.push(JSON.parse(m.toString())));
+    await new Promise((r) => ws.on('open', r));
+    ws.send(JSON.stringify({ type: 'session.update', session: { type: 'transcription' } }));
+    await until(() => got.length === 2);
+    expect(got.map((e) => e.type)).toEqual(['transcription_session.created', 'error']);
+    expect(got[1]!.error!.message).toMatch(/unexpected session.update/);
+    ws.close();
   });
 
   it('a failed transcription of one utterance is reported and the stream goes on', async () => {

@@ -1,6 +1,8 @@
 /**
  * A local server speaking OpenAI's realtime transcription protocol over WebSocket (`/v1/realtime?intent=transcription`):
- * `transcription_session.update` configures it, `input_audio_buffer.append` carries base64 PCM16, and it answers
+ * `session.update` with a `transcription` session configures it (or, for a client that sends `OpenAI-Beta:
+ * realtime=v1`, the beta `transcription_session.update`; each dialect refuses the other's session events),
+ * `input_audio_buffer.append` carries base64 PCM16, and it answers
  * with the server events a real session sends. What it "hears" is scripted: with server VAD, every
  * `appendsPerUtterance` appends make one utterance; without, each `input_audio_buffer.commit` does.
  */
@@ -64,7 +66,9 @@ export async function startRealtimeServer(opts: RealtimeServerOptions = {}) {
     let buffered = 0;
     let appends = 0;
     ws.on('close', () => (conn.closed = true));
-    send({ type: 'transcription_session.created', session: { id: 'sess_local' } });
+    const beta = conn.headers['openai-beta'] === 'realtime=v1';
+    const sessionEvent = beta ? 'transcription_session' : 'session';
+    send({ type: `${sessionEvent}.created`, session: { id: 'sess_local', ...(beta ? {} : { type: 'transcription' }) } });
     if (opts.failure?.kind === 'error_event') {
       const { code, message, type } = opts.failure;
       send({ type: 'error', error: { type: type ?? 'invalid_request_error', code, message } });
@@ -91,9 +95,12 @@ export async function startRealtimeServer(opts: RealtimeServerOptions = {}) {
     ws.on('message', (raw) => {
       const msg = JSON.parse(raw.toString());
       conn.messages.push(msg);
-      if (msg.type === 'transcription_session.update') {
-        serverVad = msg.session?.turn_detection != null;
-        return send({ type: 'transcription_session.updated', session: msg.session });
+      if (msg.type === 'transcription_session.update' || msg.type === 'session.update') {
+        const input = beta ? msg.session : msg.session?.audio?.input;
+        const wrong = msg.type !== `${sessionEvent}.update` || (!beta && (msg.session?.type !== 'transcription' || input?.format?.type !== 'audio/pcm'));
+        if (wrong) return send({ type: 'error', error: { type: 'invalid_request_error', code: 'invalid_value', message: `unexpected ${msg.type} for this session` } });
+        serverVad = input?.turn_detection != null;
+        return send({ type: `${sessionEvent}.updated`, session: msg.session });
       }
       if (msg.type === 'input_audio_buffer.commit') {
         if (buffered < MIN_COMMIT_BYTES) {

@@ -1,6 +1,8 @@
 /**
  * Streaming STT over OpenAI's realtime transcription WebSocket: audio goes up as base64 PCM16 at 24 kHz,
  * interim (delta) and final transcripts come back per item, with the server's speech start/stop events.
+ * Speaks the GA protocol (`session.update` with a `transcription` session) by default; `protocol: 'beta'` speaks the
+ * older one (`OpenAI-Beta: realtime=v1`, `transcription_session.update`) for servers that have not moved on.
  */
 import { Observable, type Subscription } from 'rxjs';
 import WebSocket from 'ws';
@@ -27,6 +29,8 @@ export interface RealtimeSTTOptions {
   serverVad?: boolean;
   /** `timeout` bounds the connection and, when the audio ends, the wait for the last transcripts. */
   connOptions?: Partial<APIConnectOptions>;
+  /** 'ga' (default) or 'beta' (the realtime=v1 transcription-session events). */
+  protocol?: 'ga' | 'beta';
 }
 
 type ServerEvent = {
@@ -60,7 +64,8 @@ export class OpenAIRealtimeSTT implements STT {
   stream(audio: Observable<AudioFrame>, streamOpts?: STTStreamOptions): Observable<SpeechEvent> {
     return new Observable<SpeechEvent>((sub) => {
       const language = streamOpts?.language ?? this.opts.language;
-      const ws = new WebSocket(this.url, { headers: { Authorization: `Bearer ${this.apiKey}`, 'OpenAI-Beta': 'realtime=v1' } });
+      const beta = this.opts.protocol === 'beta';
+      const ws = new WebSocket(this.url, { headers: { Authorization: `Bearer ${this.apiKey}`, ...(beta ? { 'OpenAI-Beta': 'realtime=v1' } : {}) } });
       const queue: string[] = [];
       const interim = new Map<string, string>();
       /** Items committed (by the server's VAD or our commit) whose transcript has not come yet. */
@@ -105,14 +110,16 @@ export class OpenAIRealtimeSTT implements STT {
       };
 
       arm(this.conn.timeout, () => new APITimeoutError(`${this.label}: no connection to ${this.url} within ${this.conn.timeout} ms`));
-      send({
-        type: 'transcription_session.update',
-        session: {
-          input_audio_format: 'pcm16',
-          input_audio_transcription: { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}) },
-          turn_detection: this.opts.serverVad === false ? null : { type: 'server_vad' },
-        },
-      });
+      const transcription = { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}) };
+      const turnDetection = this.opts.serverVad === false ? null : { type: 'server_vad' };
+      send(
+        beta
+          ? { type: 'transcription_session.update', session: { input_audio_format: 'pcm16', input_audio_transcription: transcription, turn_detection: turnDetection } }
+          : {
+              type: 'session.update',
+              session: { type: 'transcription', audio: { input: { format: { type: 'audio/pcm', rate: RATE }, transcription, turn_detection: turnDetection } } },
+            },
+      );
       // Subscribed at once: a hot (shared) input keeps flowing while the socket connects.
       audioSub = audio.pipe(toMono(), resample(RATE)).subscribe({
         next: (f) => {
