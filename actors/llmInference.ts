@@ -37,6 +37,7 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
   let error: Error | null = null;
   let usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   let settled = false;
+  let textEnded = false;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const messageId = shortId('item_');
@@ -69,8 +70,13 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     next: (chunk) => {
       requestId ||= chunk.id;
       if (chunk.usage) usage = { ...usage, ...chunk.usage };
+      if (chunk.finishReason) {
+        // The text is complete: the TTS can take the last sentence now, not after the usage chunk and [DONE].
+        textEnded = true;
+        text$.complete();
+      }
       const d = chunk.delta;
-      if (!d) return;
+      if (!d || textEnded) return;
       if ((d.content || d.toolCalls?.length) && firstTokenAt === null) firstTokenAt = performance.now();
       if (d.content) {
         text += d.content;

@@ -6,6 +6,7 @@ import { repairJson, toWireMessages, TOOL_IN_PROGRESS } from '../src/plugins/ope
 import { OpenAILLM } from '../src/plugins/openai/llm.ts';
 import type { ChatChunk } from '../src/providers/types.ts';
 import { resolveLLM } from '../src/providers/resolve.ts';
+import { startLLMInference } from '../actors/llmInference.ts';
 import { chunk, finish, startChatServer, toolChunk, usage } from './providerServers/sseChatServer.ts';
 
 let server: Awaited<ReturnType<typeof startChatServer>>;
@@ -128,6 +129,20 @@ describe('GroqLLM and model strings', () => {
     expect(text(await collect(g.chat({ chatCtx: ctx('x'), tools: [] })))).toBe('groq says hi');
     expect(server.requests[0]!.path).toBe('/openai/v1/chat/completions');
     expect(g.label).toBe('groq/llama-3.3-70b-versatile');
+  });
+
+  it('finish_reason ends the text at once: the TTS need not wait for the usage chunk and [DONE]', async () => {
+    server.script.push({ kind: 'stream', chunks: [chunk('Hi'), finish('stop'), usage(1, 1)] });
+    const chunks = await collect(llm().chat({ chatCtx: ctx('x'), tools: [] }));
+    expect(chunks.map((c) => c.finishReason ?? (c.usage ? 'usage' : c.delta?.content))).toEqual(['Hi', 'stop', 'usage']);
+
+    server.script.push({ kind: 'stream', chunks: [chunk('All done.'), finish('stop'), usage(5, 2)], delayMs: 60 });
+    const gen = startLLMInference(llm(), { chatCtx: ctx('x'), tools: [] }, { onMetrics: () => {}, onError: () => {} });
+    let serverStillWriting: boolean | undefined;
+    gen.text$.subscribe({ complete: () => (serverStillWriting = server.requests[1]!.doneAt === undefined) });
+    await gen.done;
+    expect(gen.text).toBe('All done.');
+    expect(serverStillWriting).toBe(true);
   });
 
   it('both SDKs send through a fetch given in the options (proxies, logging, timing)', async () => {

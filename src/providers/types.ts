@@ -108,6 +108,8 @@ export interface ChatChunk {
     toolCalls?: FunctionToolCall[];
   };
   usage?: CompletionUsage;
+  /** The model finished its message (`stop`, `length`, `tool_calls`…): no more text or calls follow, only usage. */
+  finishReason?: string;
 }
 
 export interface LLMRequest extends ProviderCallOptions {

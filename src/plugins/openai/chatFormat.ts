@@ -136,6 +136,7 @@ export class ChunkAssembler {
       if (choice.finish_reason) {
         const done = this.takeCalls();
         if (done.length) out.push({ id: this.id, delta: { toolCalls: done } });
+        out.push({ id: this.id, finishReason: choice.finish_reason });
       }
     }
     if (chunk.usage) {
