@@ -5,7 +5,12 @@ import { FakeAudioOutput, silentAudio } from '../../src/testing/index.ts';
 import { DrivenSTT, DrivenVAD, InstantTTS, vadEvent } from './instant.ts';
 import { sleep } from './stats.ts';
 
-export async function measureTurns(llm: LLM, count: number, tts: TTS = new InstantTTS(1)): Promise<number[]> {
+export interface TurnHooks {
+  beforeTurn?: () => void;
+  afterFirstFrame?: () => void;
+}
+
+export async function measureTurns(llm: LLM, count: number, tts: TTS = new InstantTTS(1), hooks: TurnHooks = {}): Promise<number[]> {
   const vad = new DrivenVAD();
   const stt = new DrivenSTT();
   const session = new AgentSession({
@@ -34,9 +39,11 @@ export async function measureTurns(llm: LLM, count: number, tts: TTS = new Insta
     await sleep(5);
     vad.events.next(vadEvent('end_of_speech'));
     const got = new Promise<number>((r) => (firstFrame = () => r(performance.now())));
+    hooks.beforeTurn?.();
     const t0 = performance.now();
     stt.events.next({ type: 'final_transcript', alternatives: [{ text: `question ${i}` }] });
     samples.push((await got) - t0);
+    hooks.afterFirstFrame?.();
     while (session.agentState !== 'listening') await sleep(1);
     // Like a deployed agent, keep a bounded context (instructions + the last 20 items): over thousands of turns an
     // unbounded one would make every request carry the whole benchmark's history.
