@@ -1,4 +1,4 @@
-import { lastValueFrom, Observable, toArray } from 'rxjs';
+import { lastValueFrom, Observable, Subject, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
 import { ChatContext } from '../src/llm/chatContext.ts';
@@ -113,6 +113,73 @@ describe('FallbackSTT and FallbackTTS', () => {
     };
     const out = await lastValueFrom(new FallbackSTT([broken, good]).stream(new Observable()).pipe(toArray()));
     expect(out.map((e) => e.alternatives?.[0]?.text)).toEqual(['he', 'hello']);
+  });
+
+  it('a streaming STT that failed is probed on the live audio and takes over again at an utterance boundary', () => {
+    const ev = (type: SpeechEvent['type'], text: string): SpeechEvent => ({ type, alternatives: [{ text }] });
+    const aStreams: Subject<SpeechEvent>[] = [];
+    let bTornDown = 0;
+    const b$ = new Subject<SpeechEvent>();
+    const a: STT = {
+      label: 'a',
+      capabilities: { streaming: true, interimResults: true },
+      stream: () => {
+        const s = new Subject<SpeechEvent>();
+        aStreams.push(s);
+        return s;
+      },
+    };
+    const b: STT = {
+      label: 'b',
+      capabilities: { streaming: true, interimResults: true },
+      stream: () => new Observable<SpeechEvent>((sub) => (b$.subscribe(sub), () => bTornDown++)),
+    };
+    const fb = new FallbackSTT([a, b], { recoveryInterval: 1000 });
+    const changes: string[] = [];
+    fb.availability$.subscribe((c) => changes.push(`${c.label}:${c.available}`));
+    const out: string[] = [];
+    const errors: string[] = [];
+    const sub = fb.stream(new Subject<AudioFrame>(), { onError: (e) => errors.push(e.message) }).subscribe((e) => out.push(`${e.type}:${e.alternatives![0]!.text}`));
+    aStreams[0]!.next(ev('interim_transcript', 'he'));
+    aStreams[0]!.error(new Error('socket closed'));
+    expect(errors).toEqual(['a failed, switching to the next provider: socket closed']);
+    b$.next(ev('final_transcript', 'hello'));
+    vi.advanceTimersByTime(999);
+    expect(aStreams).toHaveLength(1);
+    vi.advanceTimersByTime(1); // a is due: probed with a second stream on the same audio
+    expect(aStreams).toHaveLength(2);
+    aStreams[1]!.next(ev('interim_transcript', 'wor')); // dropped: b still serves
+    aStreams[1]!.next(ev('final_transcript', 'world')); // the probe works: a is available again...
+    expect(changes).toEqual(['a:false', 'a:true']);
+    b$.next(ev('interim_transcript', 'wor')); // ...but b finishes the utterance it is in
+    b$.next(ev('final_transcript', 'world'));
+    expect(bTornDown).toBe(1); // handed over at the boundary
+    aStreams[1]!.next(ev('final_transcript', 'next one'));
+    expect(out).toEqual(['interim_transcript:he', 'final_transcript:hello', 'interim_transcript:wor', 'final_transcript:world', 'final_transcript:next one']);
+    sub.unsubscribe();
+    expect(aStreams[1]!.observed).toBe(false);
+  });
+
+  it('a failing streaming probe stays silent and is tried again an interval later', () => {
+    let aCalls = 0;
+    const a: STT = {
+      label: 'a',
+      capabilities: { streaming: true, interimResults: true },
+      stream: () => new Observable<SpeechEvent>((sub) => void (aCalls++, sub.error(new Error('still down')))),
+    };
+    const b: STT = { label: 'b', capabilities: { streaming: true, interimResults: true }, stream: () => new Observable<SpeechEvent>(() => {}) };
+    const errors: string[] = [];
+    const sub = new FallbackSTT([a, b], { recoveryInterval: 1000 }).stream(new Subject<AudioFrame>(), { onError: (e) => errors.push(e.message) }).subscribe();
+    expect(aCalls).toBe(1);
+    vi.advanceTimersByTime(1000);
+    expect(aCalls).toBe(2);
+    vi.advanceTimersByTime(999);
+    expect(aCalls).toBe(2);
+    vi.advanceTimersByTime(1);
+    expect(aCalls).toBe(3);
+    expect(errors).toHaveLength(1); // only the first failure, of the stream in use, is reported
+    sub.unsubscribe();
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('TTS audio from a backup with another sample rate is resampled to the primary rate', async () => {

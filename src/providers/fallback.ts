@@ -5,10 +5,10 @@
  * its failure, the next call is also sent to the unavailable provider as a probe whose output is discarded (the
  * backup still answers the user); when the probe produces output the provider is available again and serves the
  * calls after it. A failure after output was produced is not hidden (the caller must not get a reply twice): it
- * propagates, except for streaming STT, which simply continues on the next recognizer. Streams cannot be replayed
- * as probes, so a streaming STT is tried again directly once its interval has passed.
+ * propagates, except for streaming STT, which simply continues on the next recognizer; there the probe is a second
+ * stream on the same live audio, which takes over at an utterance boundary once it has transcribed something.
  */
-import { map, Observable, Subject } from 'rxjs';
+import { map, Observable, Subject, type Subscription } from 'rxjs';
 import { AudioFrame } from '../audio/frame.ts';
 import { resample } from '../audio/resample.ts';
 import type { ChatChunk, LLM, LLMRequest, ProviderCallOptions, SpeechEvent, STT, STTCapabilities, STTStreamOptions, SynthesizedAudio, TTS, TTSCapabilities } from './types.ts';
@@ -39,7 +39,7 @@ const ignore: ErrorSink = () => {};
 class FallbackCore<P extends { label: string }> {
   readonly slots: Slot<P>[];
   readonly availability$ = new Subject<AvailabilityChange>();
-  private readonly recoveryInterval: number;
+  readonly recoveryInterval: number;
 
   constructor(providers: P[], opts: FallbackOptions) {
     if (!providers.length) throw new Error('FallbackAdapter needs at least one provider');
@@ -51,19 +51,19 @@ class FallbackCore<P extends { label: string }> {
     return s.failedAt !== null && Date.now() - s.failedAt >= this.recoveryInterval;
   }
 
-  /** Providers to try now, in order: the available ones (with `direct`, also those due for another try). */
-  private candidates(direct: boolean): Slot<P>[] {
-    const usable = this.slots.filter((s) => s.failedAt === null || (direct && this.due(s)));
+  /** Providers to try now, in order: the available ones. */
+  private candidates(): Slot<P>[] {
+    const usable = this.slots.filter((s) => s.failedAt === null);
     return usable.length ? usable : this.slots; // everything failed recently: try them all anyway
   }
 
-  private markFailed(s: Slot<P>, error: Error): void {
+  markFailed(s: Slot<P>, error: Error): void {
     const wasAvailable = s.failedAt === null;
     s.failedAt = Date.now();
     if (wasAvailable) this.availability$.next({ label: s.provider.label, available: false, error });
   }
 
-  private markWorking(s: Slot<P>): void {
+  markWorking(s: Slot<P>): void {
     if (s.failedAt === null) return;
     s.failedAt = null;
     this.availability$.next({ label: s.provider.label, available: true });
@@ -90,15 +90,11 @@ class FallbackCore<P extends { label: string }> {
     if (done) sub.unsubscribe();
   }
 
-  /**
-   * Runs `call` on the first provider that answers. `probe: false` (streams that cannot be replayed) retries an
-   * unavailable provider directly once it is due instead of probing it in the background.
-   */
-  run<T>(call: Call<P, T>, opts: { switchMidStream?: boolean; probe?: boolean; onError?: ErrorSink } = {}): Observable<T> {
-    const probe = opts.probe ?? true;
+  /** Runs a one-shot `call` on the first provider that answers, probing due unavailable ones on the side. */
+  run<T>(call: Call<P, T>, opts: { onError?: ErrorSink } = {}): Observable<T> {
     return new Observable<T>((out) => {
-      const queue = this.candidates(!probe);
-      if (probe) for (const s of this.slots) if (!s.probing && this.due(s) && !queue.includes(s)) this.probe(s, call);
+      const queue = this.candidates();
+      for (const s of this.slots) if (!s.probing && this.due(s) && !queue.includes(s)) this.probe(s, call);
       let current: { unsubscribe(): void } | null = null;
       let closed = false;
       const next = (i: number, lastError?: Error) => {
@@ -115,7 +111,7 @@ class FallbackCore<P extends { label: string }> {
           error: (e: unknown) => {
             const err = e instanceof Error ? e : new Error(String(e));
             this.markFailed(slot, err);
-            if (emitted && !opts.switchMidStream) return out.error(err);
+            if (emitted) return out.error(err);
             opts.onError?.(new Error(`${slot.provider.label} failed, switching to the next provider: ${err.message}`, { cause: err }), true);
             next(i + 1, err);
           },
@@ -170,9 +166,115 @@ export class FallbackSTT implements STT {
   get availability$() {
     return this.core.availability$.asObservable();
   }
+  /**
+   * One live recognition over the (hot) audio. A recognizer that fails hands over to the next available one at
+   * once. While a preferred recognizer is unavailable, it is probed every `recoveryInterval` with a second stream on
+   * the same audio, whose events are dropped; once the probe has produced a final transcript it takes over, at the
+   * next utterance boundary of the stream in use (after its final transcript), so no utterance is cut in two.
+   */
   stream(audio: Observable<AudioFrame>, opts?: STTStreamOptions): Observable<SpeechEvent> {
-    return this.core.run((p, onError) => p.stream(audio, { ...opts, onError }), { switchMidStream: true, probe: false, onError: opts?.onError });
+    const core = this.core;
+    return new Observable<SpeechEvent>((out) => {
+      type Live = { slot: (typeof core.slots)[number]; sub: Subscription | null; proven: boolean };
+      let active: Live | null = null;
+      let probe: Live | null = null;
+      let probeTimer: ReturnType<typeof setTimeout> | null = null;
+      let closed = false;
+      const rank = (l: Live) => core.slots.indexOf(l.slot);
+
+      /** Starts a stream on `slot` as the active one or the probe (assigned before subscribing: events may be synchronous). */
+      const open = (slot: Live['slot'], role: 'active' | 'probe'): void => {
+        const live: Live = { slot, sub: null, proven: false };
+        if (role === 'active') active = live;
+        else probe = live;
+        // A probe's own retry reports are dropped; once it has taken over they are the session's.
+        const onError: ErrorSink = (e, recoverable) => live === active && opts?.onError?.(e, recoverable);
+        const sub = slot.provider.stream(audio, { ...opts, onError }).subscribe({
+          // Routed by what the stream is now: a probe that took over is the active one.
+          next: (e) => (live === active ? onActiveEvent(live, e) : onProbeEvent(live, e)),
+          error: (e: unknown) => (live === active ? onActiveFail : onProbeFail)(live, e instanceof Error ? e : new Error(String(e))),
+          complete: () => {
+            if (live === active && !closed) {
+              closed = true;
+              stopProbe();
+              out.complete();
+            } else if (live === probe) onProbeFail(live);
+          },
+        });
+        if (live === active || live === probe) live.sub = sub;
+        else sub.unsubscribe(); // it already ended or was replaced
+      };
+      const stopProbe = () => {
+        if (probeTimer) clearTimeout(probeTimer);
+        probeTimer = null;
+        probe?.sub?.unsubscribe();
+        probe = null;
+      };
+      /** Probes the best unavailable recognizer ranked above the active one, when it is due. */
+      const scheduleProbe = () => {
+        if (closed || probe || probeTimer || !active) return;
+        const target = core.slots.slice(0, rank(active)).find((s) => s.failedAt !== null);
+        if (!target) return;
+        const wait = Math.max(0, core.recoveryInterval - (Date.now() - target.failedAt!));
+        probeTimer = setTimeout(() => {
+          probeTimer = null;
+          if (closed || target.failedAt === null) return scheduleProbe();
+          open(target, 'probe');
+        }, wait);
+      };
+      const handOver = () => {
+        const next = probe!;
+        probe = null;
+        active?.sub?.unsubscribe();
+        active = next;
+        scheduleProbe(); // a recognizer ranked higher still may be down
+      };
+      const onActiveEvent = (l: Live, e: SpeechEvent) => {
+        if (l !== active || closed) return;
+        if (!l.proven) core.markWorking(l.slot);
+        l.proven = true;
+        out.next(e);
+        if (e.type === 'final_transcript' && probe?.proven) handOver();
+      };
+      const onActiveFail = (l: Live, err: Error) => {
+        if (l !== active || closed) return;
+        core.markFailed(l.slot, err);
+        opts?.onError?.(new Error(`${l.slot.provider.label} failed, switching to the next provider: ${err.message}`, { cause: err }), true);
+        if (probe?.proven) return handOver();
+        const next = core.slots.find((s) => s !== l.slot && s.failedAt === null && s !== probe?.slot) ?? null;
+        if (!next) {
+          closed = true;
+          stopProbe();
+          return out.error(err);
+        }
+        open(next, 'active');
+        scheduleProbe();
+      };
+      const onProbeEvent = (l: Live, e: SpeechEvent) => {
+        if (l !== probe || closed) return;
+        if (active && rank(l) >= rank(active)) return stopProbe(); // the active one is at least as good now
+        if (e.type !== 'final_transcript' || l.proven) return;
+        l.proven = true;
+        core.markWorking(l.slot);
+      };
+      const onProbeFail = (l: Live, _err?: Error) => {
+        if (l !== probe) return;
+        probe = null;
+        l.slot.failedAt = Date.now(); // another interval before the next probe
+        scheduleProbe();
+      };
+
+      const first = core.slots.find((s) => s.failedAt === null) ?? core.slots[0]!;
+      open(first, 'active');
+      scheduleProbe();
+      return () => {
+        closed = true;
+        stopProbe();
+        active?.sub?.unsubscribe();
+      };
+    });
   }
+
   recognize(frames: AudioFrame[], opts?: STTStreamOptions & { signal?: AbortSignal }): Promise<SpeechEvent> {
     return new Promise((resolve, reject) => {
       let got: SpeechEvent | undefined;
