@@ -81,6 +81,7 @@ export async function startChatServer(opts: { fallback?: Scripted } = {}) {
     close: () =>
       new Promise<void>((r) => {
         for (const res of open) res.socket?.destroy();
+        server.closeAllConnections(); // idle keep-alive sockets too, or close() waits for them
         server.close(() => r());
       }),
   };
