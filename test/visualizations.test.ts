@@ -18,8 +18,9 @@ interface StateNodeLike {
   always?: Array<{ target?: StateNodeLike[] }>;
 }
 
-/** The id scheme the diagrams promise: `s_` + the state path joined by `__`, sanitised. */
-const expectedId = (n: StateNodeLike) => 's_' + (n.path.length ? n.path.join('__') : 'root').replace(/[^A-Za-z0-9_]/g, '_');
+/** The id scheme the diagrams promise: `s_` + the state path joined by `__`, non-alphanumerics escaped as `_xHHHH`. */
+const expectedId = (n: StateNodeLike) =>
+  n.path.length ? 's_' + n.path.map((k) => k.replace(/[^A-Za-z0-9]/g, (c) => '_x' + c.charCodeAt(0).toString(16).padStart(4, '0'))).join('__') : 'machine_root';
 
 function allNodes(root: StateNodeLike): StateNodeLike[] {
   const out: StateNodeLike[] = [];
@@ -140,7 +141,7 @@ describe('toMermaid beyond the basic fixture', () => {
   const text = toMermaid(build('ab'));
 
   it('wraps a parallel root in a composite so its regions can be separated', () => {
-    expect(text).toMatch(/^ {2}state "pipeline" as s_root \{\n {4}state "net" as s_net \{/m);
+    expect(text).toMatch(/^ {2}state "pipeline" as machine_root \{\n {4}state "net" as s_net \{/m);
     expect(text).toMatch(/\n {4}--\n {4}state "ui" as s_ui \{/);
   });
 
@@ -158,6 +159,26 @@ describe('toMermaid beyond the basic fixture', () => {
   it('keeps Mermaid metacharacters out of labels and notes root actions under "in any state"', () => {
     expect(text).toMatch(/note left of s_net\n\s+in any state:\n\s+RESET \/ log reset\n/);
     expect(() => parseDiagram(text)).not.toThrow();
+  });
+
+  it('gives states whose names differ only in punctuation, or a state named "root", ids of their own', () => {
+    const m = setup({}).createMachine({
+      id: 'ids',
+      type: 'parallel',
+      states: {
+        root: { initial: 'a_', states: { a_: { on: { GO: 'a-' } }, 'a-': {}, a: { initial: '_b', states: { _b: {} } } } },
+        'net-work': {},
+        net_work: { initial: 'x', states: { x: { on: { GO: '#ids.net-work' } } } },
+      },
+    });
+    const diagram = toMermaid(m);
+    const ids = [...diagram.matchAll(/state "[^"]*" as (\S+)/g)].map((x) => x[1]!);
+    expect(ids).toHaveLength(9); // the machine and its 8 states
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('s_net_x002dwork');
+    expect(ids).toContain('s_root__a_x005f');
+    expect(diagram).toContain('s_net_x005fwork__x --> s_net_x002dwork : GO');
+    expect(() => parseDiagram(diagram)).not.toThrow();
   });
 
   it('is deterministic: the same text twice, whatever the order of the `on` keys', () => {

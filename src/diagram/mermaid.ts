@@ -25,7 +25,14 @@ interface Transition {
   reenter?: boolean;
 }
 
-const idOf = (n: Node) => 's_' + (n.path.length ? n.path.join('__') : 'root').replace(/[^A-Za-z0-9_]/g, '_');
+/**
+ * Mermaid ids must be [A-Za-z0-9_]. State keys keep their letters and digits; every other character (the
+ * underscore too) becomes `_x` + 4 hex digits, and path segments are joined by `__`. Read left to right, `_x`
+ * starts an escape and `__` a new segment, so distinct paths never share an id (`net-work` ≠ `net_work`). The
+ * machine itself is `machine_root`, which no state path can produce (they all start with `s_`).
+ */
+const escapeKey = (key: string) => key.replace(/[^A-Za-z0-9]/g, (c) => '_x' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+const idOf = (n: Node) => (n.path.length ? 's_' + n.path.map(escapeKey).join('__') : 'machine_root');
 
 /** Named guards keep their names; `and`/`or`/`not`/`stateIn` are spelled out. */
 export function guardLabel(g: unknown): string {
