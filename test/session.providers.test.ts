@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, AgentSession, FallbackLLM } from '../src/index.ts';
 import { OpenAILLM } from '../src/plugins/openai/llm.ts';
 import { OpenAITTS } from '../src/plugins/openai/tts.ts';
+import type { LLM } from '../src/providers/types.ts';
 import { FakeAudioOutput, recordEvents } from '../src/testing/index.ts';
 import { startAudioServer } from './providerServers/audioServer.ts';
 import { chunk, finish, startChatServer } from './providerServers/sseChatServer.ts';
@@ -27,7 +28,7 @@ const until = async (cond: () => boolean) => {
   for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
 };
 
-async function start(llm: ConstructorParameters<typeof AgentSession>[0]['llm']) {
+async function start(llm: LLM) {
   const session = new AgentSession({ vad: null, stt: null, llm, tts: new OpenAITTS({ apiKey: 'sk-t', baseURL: `${audio.url}/v1`, connOptions: conn }), userAwayTimeout: null });
   const output = new FakeAudioOutput();
   session.output.audio = output;
