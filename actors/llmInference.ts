@@ -17,6 +17,10 @@ export interface LLMInference {
   readonly done: Promise<void>;
   readonly error: Error | null;
   readonly text: string;
+  /** performance.now() when the request started. */
+  readonly startedAt: number;
+  /** ms from the request to the first text or tool call; null until then. */
+  readonly ttftMs: number | null;
   cancel(): void;
 }
 
@@ -114,6 +118,10 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     },
     get text() {
       return text;
+    },
+    startedAt,
+    get ttftMs() {
+      return firstTokenAt === null ? null : firstTokenAt - startedAt;
     },
     cancel() {
       if (settled) return;

@@ -15,6 +15,8 @@ export interface PlayoutResult {
   /** At least one frame reached the output. */
   pushed: boolean;
   playbackStartedAt: number | null;
+  /** Date.now() when the first frame was handed to the output. */
+  firstFrameAt: number | null;
   interrupted: boolean;
   /** ms of the segment that was heard. */
   positionMs: number;
@@ -35,13 +37,14 @@ export function playSegment({ audio, output, onPlaybackStarted, onFrame }: Playo
     let startedAt: number | null = null;
     let settled = false;
     let error: Error | undefined;
-    const finish = (r: Omit<PlayoutResult, 'pushed' | 'pushedMs' | 'playbackStartedAt'>) => {
+    let firstFrameAt: number | null = null;
+    const finish = (r: Omit<PlayoutResult, 'pushed' | 'pushedMs' | 'playbackStartedAt' | 'firstFrameAt'>) => {
       if (settled) return;
       settled = true;
       events.unsubscribe();
       audioSub?.unsubscribe();
       signal.removeEventListener('abort', onAbort);
-      resolve({ ...r, pushed: frames > 0, pushedMs, playbackStartedAt: startedAt, ...(error ? { error } : {}) });
+      resolve({ ...r, pushed: frames > 0, pushedMs, playbackStartedAt: startedAt, firstFrameAt, ...(error ? { error } : {}) });
     };
     const events = output.events$.subscribe((ev) => {
       if (frames === 0) return;
@@ -64,7 +67,7 @@ export function playSegment({ audio, output, onPlaybackStarted, onFrame }: Playo
     audioSub = audio.subscribe({
       next: (frame) => {
         if (signal.aborted || settled) return;
-        frames++;
+        if (frames++ === 0) firstFrameAt = Date.now();
         pushedMs += frame.durationMs;
         onFrame?.(frame);
         output.captureFrame(frame);

@@ -1,4 +1,4 @@
-import { defer, retry, share, timer, type Observable, type Subscription } from 'rxjs';
+import { defer, retry, share, tap, timer, type Observable, type Subscription } from 'rxjs';
 import { fromCallback, type EventObject } from 'xstate';
 import type { AudioFrame } from '../src/audio/frame.ts';
 import type { SpeechEvent, STT, VADEvent, VAD } from '../src/providers/types.ts';
@@ -7,6 +7,8 @@ import type { SpeechEvent, STT, VADEvent, VAD } from '../src/providers/types.ts'
 export type RecognitionEvent =
   | { type: 'vad'; event: VADEvent }
   | { type: 'stt'; event: SpeechEvent }
+  /** At each final transcript: the audio recognised since the previous one (streamed: all audio sent to the STT). */
+  | { type: 'stt_usage'; audioDurationMs: number; durationMs: number; streamed: boolean }
   | { type: 'error'; source: 'vad' | 'stt' | 'audio_input'; error: Error; recoverable: boolean };
 
 export interface RecognitionInput {
@@ -45,9 +47,19 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
   });
   if (vad) all.add(restarting('vad', () => vad.stream(shared)).subscribe((event) => deliver({ type: 'vad', event })));
   if (stt) {
-    const input = sttAudio ? sttAudio(shared) : shared;
+    // A streaming STT is paid for all the audio it is sent; count it on its way in (a sum, not an event per frame).
+    let sentMs = 0;
+    const input = (sttAudio ? sttAudio(shared) : shared).pipe(tap((f) => (sentMs += f.durationMs)));
     const onError = (error: Error, recoverable: boolean) => deliver({ type: 'error', source: 'stt', error, recoverable });
-    all.add(restarting('stt', () => stt.stream(input, { onError })).subscribe((event) => deliver({ type: 'stt', event })));
+    all.add(
+      restarting('stt', () => stt.stream(input, { onError })).subscribe((event) => {
+        deliver({ type: 'stt', event });
+        if (event.type !== 'final_transcript') return;
+        const u = event.recognitionUsage;
+        deliver(u ? { type: 'stt_usage', ...u, streamed: false } : { type: 'stt_usage', audioDurationMs: sentMs, durationMs: 0, streamed: true });
+        sentMs = 0;
+      }),
+    );
   }
   return all;
 }

@@ -7,6 +7,8 @@ export interface TTSInferenceHooks {
   onMetrics: (m: Metrics) => void;
   onError: (e: Error, recoverable: boolean) => void;
   speechId?: string;
+  /** At the first audio: when (performance.now()) the first text reached the provider, and the ms to this audio. */
+  onFirstAudio?: (t: { firstTextAt: number; ttfbMs: number }) => void;
 }
 
 /**
@@ -33,7 +35,10 @@ export function synthesizeStream(tts: TTS, text$: Observable<string>, hooks: TTS
     return streaming.stream(counted, { onError: (e, recoverable) => hooks.onError(e, recoverable) }).pipe(
       tap({
         next: (a) => {
-          if (firstAudioAt === null) firstAudioAt = performance.now();
+          if (firstAudioAt === null) {
+            firstAudioAt = performance.now();
+            hooks.onFirstAudio?.({ firstTextAt: firstTextAt ?? startedAt, ttfbMs: firstAudioAt - (firstTextAt ?? startedAt) });
+          }
           requestId ||= a.requestId ?? '';
           audioMs += a.frame.durationMs;
         },

@@ -4,6 +4,7 @@ export type { AgentSessionOptions, TurnHandlingOptions, ResolvedSessionOptions }
 export { Agent, type AgentOptions } from './agent.ts';
 export { SpeechHandle, SPEECH_PRIORITY_LOW, SPEECH_PRIORITY_NORMAL, SPEECH_PRIORITY_HIGH } from './session/speechHandle.ts';
 export type * from './session/events.ts';
+export type { SessionUsage, ModelUsage } from './session/usage.ts';
 export { functionTool, ToolError, StopResponse, ToolArgumentsError } from './llm/tools.ts';
 export type { FunctionTool, RunContext, ToolChoice, ToolDefinition } from './llm/tools.ts';
 export { ChatContext, createMessage, textContent } from './llm/chatContext.ts';

@@ -42,4 +42,30 @@ describe('one user turn', () => {
     expect(h.text.segments).toEqual(['Hi there!']);
     await h.session.close();
   });
+
+  it('the reply carries its latency breakdown, and usage adds up per model after every metrics event', async () => {
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 1000, transcript: 'Hello', sttDelay: 100 }],
+      llm: [{ input: 'Hello', content: 'Hi there!', ttft: 200, duration: 400 }],
+      tts: [{ input: 'Hi there!', ttfb: 100, duration: 1000 }],
+    });
+    await h.at(4000);
+    const [user, reply] = h.session.history.items.filter((i) => i.type === 'message');
+    // Commit at 1500; first token at 1700; "Hi " is held by filter_markdown until 1900, when the text reaches the
+    // TTS; audio at 2000, played at once; the user stopped speaking at 1000.
+    expect(reply!.metrics).toMatchObject({ llmNodeTtft: 200, llmNodeTtfs: 400, ttsNodeTtfb: 100, playbackLatency: 0, e2eLatency: 1000 });
+    expect(reply!.metrics!.startedSpeakingAt - user!.metrics!.stoppedSpeakingAt).toBe(1000);
+
+    const usage = h.session.usage.modelUsage;
+    expect(usage).toEqual([
+      { type: 'stt', label: 'fake-stt', requests: 1, audioDurationMs: 0 }, // the harness sends the STT no audio
+      { type: 'llm', label: 'fake-llm', requests: 1, inputTokens: 2, outputTokens: 2, cachedInputTokens: 0 }, // instructions + user; 2 words
+      { type: 'tts', label: 'fake-tts', requests: 1, charactersCount: 'Hi there!'.length, audioDurationMs: 1000 },
+    ]);
+    expect(h.rec.of('session_usage_updated')).toHaveLength(3);
+    expect(h.rec.of('session_usage_updated').at(-1)!.usage).toEqual(h.session.usage);
+    h.session.usage.modelUsage[0]!.requests = 99; // a copy: the session's own count is untouched
+    expect(h.session.usage.modelUsage[0]!.requests).toBe(1);
+    await h.session.close();
+  });
 });

@@ -64,6 +64,8 @@ export interface SpeechEvent {
   type: SpeechEventType;
   alternatives?: SpeechData[];
   requestId?: string;
+  /** On a final transcript from a request/response recognizer: the audio it was sent and how long it took (ms). */
+  recognitionUsage?: { audioDurationMs: number; durationMs: number };
 }
 
 export interface STTCapabilities {

@@ -249,6 +249,11 @@ export class AgentActivity {
       this.session._reportError(r.source, label, r.error, r.recoverable);
       return;
     }
+    if (r.type === 'stt_usage') {
+      const { type: _, ...usage } = r;
+      this.session._emit({ type: 'metrics_collected', metrics: { type: 'stt_metrics', label: this.stt?.label ?? 'stt', timestamp: now, ...usage } });
+      return;
+    }
     if (r.type === 'vad') {
       const ev = r.event;
       if (ev.type === 'start_of_speech') {

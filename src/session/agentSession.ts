@@ -19,6 +19,7 @@ import { adaptAudioForOutput } from './outputFormat.ts';
 import type { NoiseCancellation } from '../noise/rnnoise.ts';
 import { createAudioOutputChannel, type AudioOutputChannel } from '../../actors/audioOutputChannel.ts';
 import { resolveTextTransforms } from './textPipeline.ts';
+import { UsageCollector, type SessionUsage } from './usage.ts';
 import type { TextTransform } from '../transcription/textTransforms.ts';
 
 type Listener<T extends AgentSessionEventType> = (ev: EventOf<T>) => void;
@@ -65,6 +66,7 @@ export class AgentSession<UserData = unknown> {
   private _userdata: UserData | undefined;
   private audioIn: AudioInput | null = null;
   private errorCounts = { llm: 0, stt: 0, tts: 0 };
+  private readonly usageCollector = new UsageCollector();
   private outputChannel: { device: AudioOutput; channel: AudioOutputChannel; stop(): void } | null = null;
   private startError: unknown = null;
 
@@ -117,6 +119,11 @@ export class AgentSession<UserData = unknown> {
   }
 
   // ------------------------------------------------------------------ public state
+
+  /** What the session has used of each model so far (tokens, characters, audio), per model. */
+  get usage(): SessionUsage {
+    return this.usageCollector.snapshot();
+  }
 
   get agentState(): AgentState {
     return this._agentState;
@@ -178,6 +185,7 @@ export class AgentSession<UserData = unknown> {
       }
     }
     this.subject.next(ev);
+    if (ev.type === 'metrics_collected' && this.usageCollector.add(ev.metrics)) this._emit({ type: 'session_usage_updated', usage: this.usage });
   }
 
   // ------------------------------------------------------------------ lifecycle

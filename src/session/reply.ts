@@ -1,6 +1,6 @@
 import { finalize, from, isObservable, map, Observable, shareReplay, tap } from 'rxjs';
 import { playSegment } from '../../actors/playout.ts';
-import { startLLMInference } from '../../actors/llmInference.ts';
+import { startLLMInference, type LLMInference } from '../../actors/llmInference.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
 import type { Agent } from '../agent.ts';
 import type { AudioInput } from '../io/types.ts';
@@ -20,6 +20,11 @@ interface SpokenStep {
   interrupted: boolean;
   startedSpeakingAt: number | null;
   stoppedSpeakingAt: number | null;
+  /** performance.now() when the first text reached the TTS provider. */
+  firstTextToTtsAt?: number;
+  ttsTtfbMs?: number;
+  /** ms from the first frame handed to the output to the output reporting playback. */
+  playbackLatencyMs?: number;
 }
 
 /** One shared subscription: the TTS and the transcript both read the text, and an async iterator runs once. */
@@ -71,12 +76,14 @@ async function speakStep(act: AgentActivity, h: SpeechHandle, text$: Observable<
       return { text: heard, interrupted, startedSpeakingAt, stoppedSpeakingAt: Date.now() };
     }
     if (act.outputPaused && act.actor.getSnapshot().context.paused?.id !== h.id) act.resumeOutput();
+    let timing: { firstTextAt: number; ttfbMs: number } | null = null;
     const frames$ = audio
       ? audio.pipe(tap((f) => pacer.pushAudio(f.durationMs)), finalize(() => pacer.endAudio()))
       : synthesizeStream(act.tts!, session._ttsTextTransform(text$), {
           speechId: h.id,
           onMetrics: (m) => session._emit({ type: 'metrics_collected', metrics: m }),
           onError: (e, recoverable) => session._reportError('tts', act.tts!.label, e, recoverable),
+          onFirstAudio: (t) => (timing = t),
         }).pipe(
           tap((a) => pacer.pushAudio(a.frame.durationMs, session.options.useTtsAlignedTranscript ? a.timedWords : undefined)),
           finalize(() => pacer.endAudio()),
@@ -86,18 +93,46 @@ async function speakStep(act: AgentActivity, h: SpeechHandle, text$: Observable<
     const cut = r.interrupted || !!r.error;
     const heard = r.pushed ? (r.synchronizedTranscript ?? pacer.finish(cut, r.positionMs)) : (pacer.finish(true, 0), '');
     if (act.outputPaused && !act.actor.getSnapshot().context.paused) act.resumeOutput();
-    return { text: heard, interrupted: cut || h.interrupted, startedSpeakingAt, stoppedSpeakingAt: Date.now() };
+    const t = timing as { firstTextAt: number; ttfbMs: number } | null;
+    return {
+      text: heard,
+      interrupted: cut || h.interrupted,
+      startedSpeakingAt,
+      stoppedSpeakingAt: Date.now(),
+      ...(t ? { firstTextToTtsAt: t.firstTextAt, ttsTtfbMs: t.ttfbMs } : {}),
+      ...(r.playbackStartedAt !== null && r.firstFrameAt !== null ? { playbackLatencyMs: Math.max(0, r.playbackStartedAt - r.firstFrameAt) } : {}),
+    };
   } finally {
     textSub.unsubscribe();
     if (act.playing?.pacer === pacer) act.playing = null;
   }
 }
 
-function addAssistantMessage(act: AgentActivity, h: SpeechHandle, ctx: ChatContext | null, step: SpokenStep, id: string | undefined, createdAt: number): ChatMessage | null {
+/**
+ * The assistant message of a step, with its latency breakdown (ms): llmNodeTtft (request → first token),
+ * llmNodeTtfs (request → first text at the TTS provider), ttsNodeTtfb (text at the provider → first audio),
+ * playbackLatency (first frame to the output → playback started), e2eLatency (user stopped speaking → agent started).
+ */
+function addAssistantMessage(
+  act: AgentActivity,
+  h: SpeechHandle,
+  ctx: ChatContext | null,
+  step: SpokenStep,
+  id: string | undefined,
+  createdAt: number,
+  from: { llm?: LLMInference; userStoppedSpeakingAt?: number } = {},
+): ChatMessage | null {
   if (!step.text) return null;
   const metrics: Record<string, number> = {};
   if (step.startedSpeakingAt !== null) metrics.startedSpeakingAt = step.startedSpeakingAt;
   if (step.stoppedSpeakingAt !== null) metrics.stoppedSpeakingAt = step.stoppedSpeakingAt;
+  if (from.llm?.ttftMs != null) metrics.llmNodeTtft = from.llm.ttftMs;
+  if (from.llm && step.firstTextToTtsAt !== undefined) metrics.llmNodeTtfs = Math.max(0, step.firstTextToTtsAt - from.llm.startedAt);
+  if (step.ttsTtfbMs !== undefined) metrics.ttsNodeTtfb = step.ttsTtfbMs;
+  if (step.playbackLatencyMs !== undefined) metrics.playbackLatency = step.playbackLatencyMs;
+  if (step.startedSpeakingAt !== null && from.userStoppedSpeakingAt !== undefined) {
+    metrics.e2eLatency = Math.max(0, step.startedSpeakingAt - from.userStoppedSpeakingAt);
+  }
   const msg = createMessage('assistant', step.text, { id, interrupted: step.interrupted, createdAt, metrics });
   ctx?.insert(msg);
   h.chatItems.push(msg);
@@ -160,6 +195,7 @@ export async function runReply(act: AgentActivity, h: SpeechHandle, opts: ReplyO
   let toolChoice = opts.toolChoice;
   let userMessagePending = opts.userMessage;
   let handoffAgent: Agent | null = null;
+  let firstStep = true; // the user's turn ended before the first step only
   try {
     for (;;) {
       const gen = startLLMInference(
@@ -212,7 +248,8 @@ export async function runReply(act: AgentActivity, h: SpeechHandle, opts: ReplyO
 
       const step = await speakStep(act, h, gen.text$);
       stepPlayedOut();
-      addAssistantMessage(act, h, ctx, step, gen.id, replyStartedAt);
+      addAssistantMessage(act, h, ctx, step, gen.id, replyStartedAt, { llm: gen, userStoppedSpeakingAt: firstStep ? opts.userMessage?.metrics?.stoppedSpeakingAt : undefined });
+      firstStep = false;
       if (step.interrupted) gen.cancel();
       await gen.done;
       toolSub.unsubscribe();

@@ -51,9 +51,11 @@ export class STTStreamAdapter implements STT {
           if (samples === 0) return inOrder(() => sub.next({ type: 'end_of_speech' }));
           const ac = new AbortController();
           pending.add(ac);
+          const startedAt = performance.now();
+          const audioDurationMs = frames.reduce((ms, f) => ms + f.durationMs, 0);
           // Started now, awaited in order: recognitions of consecutive utterances overlap.
           const result = this.stt.recognize!(frames, { ...opts, signal: ac.signal }).then(
-            (r) => ({ ok: true as const, r }),
+            (r) => ({ ok: true as const, r, durationMs: performance.now() - startedAt }),
             (e: unknown) => ({ ok: false as const, e }),
           );
           inOrder(async () => {
@@ -64,7 +66,7 @@ export class STTStreamAdapter implements STT {
               stop();
               return sub.error(out.e instanceof Error ? out.e : new Error(String(out.e)));
             }
-            sub.next({ ...out.r, type: 'final_transcript' });
+            sub.next({ ...out.r, type: 'final_transcript', recognitionUsage: { audioDurationMs, durationMs: out.durationMs } });
             sub.next({ type: 'end_of_speech' });
           });
         },
