@@ -17,6 +17,24 @@ const weather = functionTool({
 });
 
 describe('tool calls', () => {
+  it('e2e latency belongs to the first reply the user hears, after a silent tool step', async () => {
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 1000, transcript: 'Weather in Rome?' }],
+      llm: [
+        { input: 'Weather in Rome?', toolCalls: [{ name: 'get_weather', arguments: { city: 'Rome' } }], ttft: 100, duration: 100 },
+        { input: 'sunny in Rome', content: 'Sunny in Rome.', ttft: 100, duration: 100 },
+      ],
+      tts: [{ input: 'Sunny in Rome.', ttfb: 50, duration: 800 }],
+      session: { tools: [weather] },
+    });
+    await h.at(6000);
+    const replies = h.session.history.messages().filter((m) => m.role === 'assistant');
+    expect(replies.map((m) => m.content.join(''))).toEqual(['Sunny in Rome.']);
+    // Commit 1500, tool call 1600, tool output 1900, first token 2000, audio 2050: 1050 ms after the user stopped.
+    expect(replies[0]!.metrics).toMatchObject({ e2eLatency: 1050, llmNodeTtft: 100, ttsNodeTtfb: 50 });
+    await h.session.close();
+  });
+
   it('speaks, runs the tool, then speaks the tool reply; items in order', async () => {
     const h = await startHarness({
       utterances: [{ start: 0, end: 1000, transcript: 'Weather in Paris?' }],

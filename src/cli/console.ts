@@ -104,6 +104,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   writeFileSync(opts.report, JSON.stringify(report, null, 2));
   out(`\nsession closed after ${(report.durationMs / 1000).toFixed(1)} s: ${session.history.messages().length} messages, `);
   out(`${report.errors.length} errors; report written to ${opts.report}, agent speech to ${opts.output}\n`);
+  const e2e = report.replies.flatMap((r) => (r.e2eLatency === null ? [] : [r.e2eLatency])).sort((a, b) => a - b);
+  if (e2e.length) out(`user stopped speaking → agent speaking: median ${Math.round(e2e[Math.floor(e2e.length / 2)]!)} ms over ${e2e.length} replies\n`);
   return report.errors.some((e) => !e.recoverable) ? 1 : 0;
 }
 

@@ -15,6 +15,13 @@ export function sessionReport(session: AgentSession<any>, events: AgentSessionEv
       .map((e) => ({ atMs: rel(e.createdAt), [e.type === 'agent_state_changed' ? 'agent' : 'user']: (e as { newState: string }).newState })),
     turns: eou.map((m) => ({ endOfUtteranceDelayMs: m.endOfUtteranceDelayMs, transcriptionDelayMs: m.transcriptionDelayMs })),
     interruptedReplies: assistant.filter((m) => m.interrupted).length,
+    // Per spoken reply (ms): user stopped → agent started, and the model stages in between.
+    replies: assistant.map((m) => ({
+      e2eLatency: m.metrics?.e2eLatency ?? null,
+      llmNodeTtft: m.metrics?.llmNodeTtft ?? null,
+      ttsNodeTtfb: m.metrics?.ttsNodeTtfb ?? null,
+    })),
+    usage: session.usage,
     errors: events.flatMap((e) => (e.type === 'error' ? [{ source: e.source, label: e.label, message: e.error.message, recoverable: e.recoverable }] : [])),
     metrics,
   };

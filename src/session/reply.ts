@@ -195,7 +195,7 @@ export async function runReply(act: AgentActivity, h: SpeechHandle, opts: ReplyO
   let toolChoice = opts.toolChoice;
   let userMessagePending = opts.userMessage;
   let handoffAgent: Agent | null = null;
-  let firstStep = true; // the user's turn ended before the first step only
+  let firstSpoken = true; // e2e latency belongs to the first step the user hears (a silent tool step may precede it)
   try {
     for (;;) {
       const gen = startLLMInference(
@@ -248,8 +248,8 @@ export async function runReply(act: AgentActivity, h: SpeechHandle, opts: ReplyO
 
       const step = await speakStep(act, h, gen.text$);
       stepPlayedOut();
-      addAssistantMessage(act, h, ctx, step, gen.id, replyStartedAt, { llm: gen, userStoppedSpeakingAt: firstStep ? opts.userMessage?.metrics?.stoppedSpeakingAt : undefined });
-      firstStep = false;
+      addAssistantMessage(act, h, ctx, step, gen.id, replyStartedAt, { llm: gen, userStoppedSpeakingAt: firstSpoken ? opts.userMessage?.metrics?.stoppedSpeakingAt : undefined });
+      if (step.startedSpeakingAt !== null) firstSpoken = false;
       if (step.interrupted) gen.cancel();
       await gen.done;
       toolSub.unsubscribe();
