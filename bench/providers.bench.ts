@@ -77,6 +77,31 @@ function timedFetch() {
   return { fetch, read: () => waited, reset: () => (waited = 0) };
 }
 
+/**
+ * Heap growth per turn over a long session through the real plugins (GC'd heap at turn 1000 and at the end). The
+ * session keeps its full history (two messages a turn, with their metrics); a second run clears it each turn, so
+ * what remains is anything else a turn leaves behind, which should be nothing.
+ */
+async function heapPerTurn(urls: { chat: string; audio: string }, turns = 4000) {
+  const heap = () => (globalThis.gc?.(), globalThis.gc?.(), process.memoryUsage().heapUsed);
+  const run = async (clearHistory: boolean) => {
+    let at1000 = 0;
+    let atEnd = 0;
+    const llm = new OpenAILLM({ model: 'bench', apiKey: 'sk-bench', baseURL: `${urls.chat}/v1` });
+    const tts = new OpenAITTS({ apiKey: 'sk-bench', baseURL: `${urls.audio}/v1` });
+    await measureTurns(llm, turns, tts, {
+      afterTurn: (session, n) => {
+        if (clearHistory) session.history.items.splice(0);
+        if (n === 1000) at1000 = heap();
+        if (n === turns) atEnd = heap();
+      },
+    });
+    return round((atEnd - at1000) / (turns - 1000));
+  };
+  if (!globalThis.gc) return { error: 'run with node --expose-gc (npm run bench does)' };
+  return { unit: 'bytes per turn', turns, withHistory: await run(false), historyCleared: await run(true) };
+}
+
 export default async function () {
   const turns = 100;
   const warmup = 400;
@@ -105,6 +130,7 @@ export default async function () {
     const a = await firstByte(`${urls.audio}/v1/audio/speech`, { model: 'bench', voice: 'alloy', input: 'hi', response_format: 'pcm' });
     if (i >= 100) rawChat.push(c), rawSpeech.push(a);
   }
+  const soak = await heapPerTurn(urls);
   child.stdin.end();
   const inProcess = await turnLatency(new InstantLLM(), turns, warmup);
   const sentences = [
@@ -125,6 +151,7 @@ export default async function () {
       note:
         'per turn: final transcript → first frame at the output; serversShare = time the requests waited for response headers (servers in their own process); frameworkShare = the rest: the whole session path (inProcessInstantLLM alone), both SDKs, text pipeline, PCM framing. pluginsAdded = frameworkShare minus the instant-provider turn. rawHttpFirstByte: back-to-back bare fetches, for scale (hot processes answer faster than after the idle gaps between turns)',
     },
+    heapPerTurn: soak,
     sentenceStreaming: { unit: 'ms', fliteFirstAudio: await firstAudio(sentences, 10, 25) },
   };
 }

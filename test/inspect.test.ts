@@ -333,6 +333,9 @@ describe('inspecting a whole session', () => {
     expect(jsonl.error).toBeUndefined();
     const machines = new Set(records.filter((r) => r.type === '@xstate.actor').map((r) => r.machine));
     for (const id of ['session', 'activity', 'userTurn', 'speech']) expect(machines).toContain(id);
+    // Speech actors are named by their speech's id (their XState ids are reused slots).
+    const speechPaths = new Set(records.filter((r) => r.type === '@xstate.actor' && r.machine === 'speech').map((r) => r.actor));
+    expect([...speechPaths].every((p) => /(^|\/)activity\/speech_[0-9a-f]+$/.test(p)), [...speechPaths].join(', ')).toBe(true);
     const agent = changes.values('activity').map((v) => /agent\.(\w+)/.exec(v)?.[1]);
     const order = ['listening', 'thinking', 'speaking', 'listening'];
     let at = 0;

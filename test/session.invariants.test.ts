@@ -76,6 +76,26 @@ describe('invariants', () => {
     }
   });
 
+  it('speech actors reuse a bounded set of XState ids (a fresh id per speech grows XState caches for good)', async () => {
+    const h = await startHarness({ tts: [] });
+    const sequential: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const s = h.session.say(`Line ${i}.`);
+      sequential.push(s.actor.id);
+      const done = s.waitForPlayout();
+      await h.at(h.now() + 2000);
+      await done;
+    }
+    expect(new Set(sequential)).toEqual(new Set(['speech#0']));
+    // Alive at once: distinct ids, and the handles keep their own unique ids.
+    const a = h.session.say('One.');
+    const b = h.session.say('Two.');
+    expect(a.actor.id).not.toBe(b.actor.id);
+    expect(new Set([a.id, b.id, ...sequential]).size).toBe(3);
+    await h.at(h.now() + 5000);
+    await h.session.close();
+  });
+
   it('after close() no timer, subscription or actor is left', async () => {
     const slow = functionTool({ name: 'slow', description: '', execute: () => new Promise((r) => setTimeout(() => r('x'), 60_000)) });
     const h = await startHarness({

@@ -8,6 +8,8 @@ import { sleep } from './stats.ts';
 export interface TurnHooks {
   beforeTurn?: () => void;
   afterFirstFrame?: () => void;
+  /** After the turn is over and the context trimmed, with the turn's number (1-based). */
+  afterTurn?: (session: AgentSession, turn: number) => void;
 }
 
 export async function measureTurns(llm: LLM, count: number, tts: TTS = new InstantTTS(1), hooks: TurnHooks = {}): Promise<number[]> {
@@ -49,6 +51,7 @@ export async function measureTurns(llm: LLM, count: number, tts: TTS = new Insta
     // unbounded one would make every request carry the whole benchmark's history.
     const items = agent.chatCtx.items;
     if (items.length > 21) items.splice(1, items.length - 21);
+    hooks.afterTurn?.(session, i + 1);
   }
   await session.close();
   return samples;

@@ -5,10 +5,18 @@ type RefLike = AnyActorRef & { _parent?: RefLike; logic?: { id?: unknown } };
 
 const names = new WeakMap<object, string>();
 
-/** The id a parent gave the actor, or its machine id when XState generated the id (`x:N`). */
+/**
+ * The id a parent gave the actor, or its machine id when XState generated the id (`x:N`). Speech actors reuse a
+ * few ids (`speech#0`…, see SpeechHandle), so they are named by their speech's own id.
+ */
 export function actorName(ref: AnyActorRef): string {
   const r = ref as RefLike;
   const logicId = typeof r.logic?.id === 'string' ? r.logic.id : undefined;
+  if (logicId === 'speech') {
+    // From the creation options: the snapshot cannot be read while the actor is being created.
+    const speechId = (r as { options?: { input?: { id?: unknown } } }).options?.input?.id;
+    if (typeof speechId === 'string') return speechId;
+  }
   return /^x:\d+$/.test(r.id) && logicId ? logicId : r.id;
 }
 

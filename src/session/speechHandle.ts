@@ -11,6 +11,25 @@ export const SPEECH_PRIORITY_HIGH = 10;
 type SpeechActor = Actor<typeof speechMachine>;
 type SpeechSnapshot = ReturnType<SpeechActor['getSnapshot']>;
 
+/**
+ * XState ids for speech actors, reused per parent. A child that finishes sends its parent
+ * `xstate.done.actor.<id>`, and XState caches transition candidates per event type on the parent's state nodes
+ * for as long as its machine lives (the activity's: the whole session for one agent). A fresh id per speech grew
+ * that cache by about 0.7 kB a turn; reusing the ids of finished speeches bounds it by the speeches alive at once.
+ */
+const slotsInUse = new WeakMap<object, Set<number>>();
+const NO_PARENT = {};
+function takeSlot(parent: object | undefined): { actorId: string; release(): void } {
+  const key = parent ?? NO_PARENT;
+  let used = slotsInUse.get(key);
+  if (!used) slotsInUse.set(key, (used = new Set()));
+  let slot = 0;
+  while (used.has(slot)) slot++;
+  used.add(slot);
+  const set = used;
+  return { actorId: `speech#${slot}`, release: () => void set.delete(slot) };
+}
+
 /** Resolves when `pred` holds for the actor's snapshot (checked now and on every change). */
 function until(actor: SpeechActor, pred: (s: SpeechSnapshot) => boolean): Promise<SpeechSnapshot> {
   const now = actor.getSnapshot();
@@ -42,11 +61,13 @@ export class SpeechHandle {
   constructor(opts: { allowInterruptions: boolean; priority?: number; parent?: AnyActorRef }) {
     this.id = shortId('speech_');
     // A child of the activity's actor: same actor system (cheaper, and inspected as one tree).
+    const slot = takeSlot(opts.parent);
     this.actor = createActor(speechMachine, {
-      id: this.id,
+      id: slot.actorId,
       input: { id: this.id, priority: opts.priority ?? SPEECH_PRIORITY_NORMAL, allowInterruptions: opts.allowInterruptions },
       parent: opts.parent,
     });
+    this.actor.subscribe({ complete: slot.release, error: slot.release });
     this.actor.start();
   }
 
