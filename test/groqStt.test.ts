@@ -19,12 +19,12 @@ const utterance = (ms: number) => [new AudioFrame(Int16Array.from({ length: 16 *
 describe('GroqSTT against a local transcription server', () => {
   it('uploads a WAV to /openai/v1/audio/transcriptions with whisper-large-v3-turbo and maps the transcript', async () => {
     server.script.push({ kind: 'transcript', text: ' Groq heard this. ' });
-    const ev = await groq({ language: 'de' }).recognize(utterance(400));
+    const ev = await groq({ language: 'de', prompt: 'Groq' }).recognize(utterance(400));
     expect(ev).toEqual({ type: 'final_transcript', alternatives: [{ text: 'Groq heard this.', language: 'de' }] });
     const req = server.requests[0]!;
     expect(req.path).toBe('/openai/v1/audio/transcriptions');
     expect(req.headers.authorization).toBe('Bearer gsk-test');
-    expect(req.fields).toEqual({ model: 'whisper-large-v3-turbo', language: 'de' });
+    expect(req.fields).toEqual({ model: 'whisper-large-v3-turbo', language: 'de', prompt: 'Groq' });
     expect(req.file).toMatchObject({ name: 'speech.wav', type: 'audio/wav' });
     const decoded = await lastValueFrom(readWav(req.file!.bytes).pipe(toArray()));
     expect(decoded.reduce((n, f) => n + f.samplesPerChannel, 0)).toBe(6400);

@@ -44,8 +44,8 @@ describe('OpenAISTT against a local transcription server', () => {
 
   it('the per-call language wins; whisper-1 is sent as the model', async () => {
     server.script.push({ kind: 'transcript', text: 'Bonjour' });
-    await stt({ model: 'whisper-1', language: 'en' }).recognize([tone(100)], { language: 'fr' });
-    expect(server.requests[0]!.fields).toEqual({ model: 'whisper-1', language: 'fr' });
+    await stt({ model: 'whisper-1', language: 'en', prompt: 'Voicechart, LiveKit' }).recognize([tone(100)], { language: 'fr' });
+    expect(server.requests[0]!.fields).toEqual({ model: 'whisper-1', language: 'fr', prompt: 'Voicechart, LiveKit' });
   });
 
   it('stereo and mixed-rate frames become one mono WAV at the first frame\'s rate', async () => {

@@ -19,10 +19,11 @@ describe('OpenAITTS against a local speech server', () => {
   it('requests PCM with model, voice, input and instructions, and streams 24 kHz mono 20 ms frames', async () => {
     const samples = ramp(24000 / 2);
     server.script.push({ kind: 'pcm', samples, chunkBytes: 4096 });
-    const out = await synth(tts({ voice: 'nova', instructions: 'Speak warmly.' }), '  Hello there.  ');
+    const out = await synth(tts({ voice: 'nova', instructions: 'Speak warmly.', speed: 1.25 }), '  Hello there.  ');
     expect(server.requests[0]!.path).toBe('/v1/audio/speech');
     expect(server.requests[0]!.headers.authorization).toBe('Bearer sk-test');
-    expect(server.requests[0]!.json).toEqual({ model: 'gpt-4o-mini-tts', voice: 'nova', input: 'Hello there.', response_format: 'pcm', instructions: 'Speak warmly.' });
+    expect(server.requests[0]!.json).toEqual({ model: 'gpt-4o-mini-tts', voice: 'nova', input: 'Hello there.', response_format: 'pcm', instructions: 'Speak warmly.', speed: 1.25 });
+    expect(() => tts({ speed: 5 })).toThrow(/speed must be from 0.25 to 4/);
     expect(out.every((a) => a.frame.sampleRate === 24000 && a.frame.channels === 1)).toBe(true);
     expect(out.map((a) => a.frame.samplesPerChannel)).toEqual(Array(25).fill(480)); // 500 ms in 20 ms frames
     expect(all(out)).toEqual(samples);

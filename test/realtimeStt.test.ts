@@ -39,7 +39,9 @@ describe('OpenAIRealtimeSTT over a local realtime transcription server', () => {
   it('configures the session, streams 24 kHz PCM16 and maps interim/final/speech events; unsubscribing closes the socket', async () => {
     const s = await start({ transcripts: ['Hello there.'], appendsPerUtterance: 3, apiKey: 'sk-rt' });
     const events: SpeechEvent[] = [];
-    const sub = new OpenAIRealtimeSTT({ apiKey: 'sk-rt', baseURL: s.baseURL, language: 'en', connOptions: fast }).stream(frames(10, 16000, true)).subscribe((e) => events.push(e));
+    const sub = new OpenAIRealtimeSTT({ apiKey: 'sk-rt', baseURL: s.baseURL, language: 'en', prompt: 'Hello', noiseReduction: 'far_field', connOptions: fast })
+      .stream(frames(10, 16000, true))
+      .subscribe((e) => events.push(e));
     await until(() => events.some((e) => e.type === 'final_transcript'));
     expect(summary(events)).toEqual(['start_of_speech', 'end_of_speech', 'interim_transcript:Hello ', 'interim_transcript:Hello there.', 'final_transcript:Hello there.']);
     expect(events[4]!.requestId).toBe('item_1');
@@ -52,7 +54,14 @@ describe('OpenAIRealtimeSTT over a local realtime transcription server', () => {
       type: 'session.update',
       session: {
         type: 'transcription',
-        audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { model: 'gpt-4o-transcribe', language: 'en' }, turn_detection: { type: 'server_vad' } } },
+        audio: {
+          input: {
+            format: { type: 'audio/pcm', rate: 24000 },
+            transcription: { model: 'gpt-4o-transcribe', language: 'en', prompt: 'Hello' },
+            turn_detection: { type: 'server_vad' },
+            noise_reduction: { type: 'far_field' },
+          },
+        },
       },
     });
     // 20 ms at 16 kHz went up as 20 ms at 24 kHz: about 960 bytes (the resampler's filter delay shifts a few).

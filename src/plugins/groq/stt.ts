@@ -4,7 +4,7 @@ import type { HTTPClientOptions } from '../openai/client.ts';
 import { TranscriptionSTT } from '../openai/transcription.ts';
 
 export class GroqSTT extends TranscriptionSTT {
-  constructor(opts: { model?: string; language?: string } & HTTPClientOptions = {}) {
+  constructor(opts: { model?: string; language?: string; prompt?: string } & HTTPClientOptions = {}) {
     const model = opts.model ?? 'whisper-large-v3-turbo';
     const apiKey = opts.apiKey || process.env.GROQ_API_KEY;
     if (!apiKey) throw new Error('GroqSTT needs an API key: set GROQ_API_KEY or pass apiKey');

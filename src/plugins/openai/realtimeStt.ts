@@ -31,6 +31,10 @@ export interface RealtimeSTTOptions {
   connOptions?: Partial<APIConnectOptions>;
   /** 'ga' (default) or 'beta' (the realtime=v1 transcription-session events). */
   protocol?: 'ga' | 'beta';
+  /** Words to expect (names, jargon) or the transcript's style. */
+  prompt?: string;
+  /** The server's input noise reduction: `near_field` (headset) or `far_field` (laptop, room microphone). */
+  noiseReduction?: 'near_field' | 'far_field';
 }
 
 type ServerEvent = {
@@ -110,14 +114,21 @@ export class OpenAIRealtimeSTT implements STT {
       };
 
       arm(this.conn.timeout, () => new APITimeoutError(`${this.label}: no connection to ${this.url} within ${this.conn.timeout} ms`));
-      const transcription = { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}) };
+      const transcription = { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}), ...(this.opts.prompt ? { prompt: this.opts.prompt } : {}) };
       const turnDetection = this.opts.serverVad === false ? null : { type: 'server_vad' };
+      const noise = this.opts.noiseReduction ? { type: this.opts.noiseReduction } : undefined;
       send(
         beta
-          ? { type: 'transcription_session.update', session: { input_audio_format: 'pcm16', input_audio_transcription: transcription, turn_detection: turnDetection } }
+          ? {
+              type: 'transcription_session.update',
+              session: { input_audio_format: 'pcm16', input_audio_transcription: transcription, turn_detection: turnDetection, ...(noise ? { input_audio_noise_reduction: noise } : {}) },
+            }
           : {
               type: 'session.update',
-              session: { type: 'transcription', audio: { input: { format: { type: 'audio/pcm', rate: RATE }, transcription, turn_detection: turnDetection } } },
+              session: {
+                type: 'transcription',
+                audio: { input: { format: { type: 'audio/pcm', rate: RATE }, transcription, turn_detection: turnDetection, ...(noise ? { noise_reduction: noise } : {}) } },
+              },
             },
       );
       // Subscribed at once: a hot (shared) input keeps flowing while the socket connects.

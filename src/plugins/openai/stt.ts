@@ -6,6 +6,8 @@ export interface OpenAISTTOptions extends HTTPClientOptions {
   /** `gpt-4o-transcribe` (default), `gpt-4o-mini-transcribe` or `whisper-1`. */
   model?: string;
   language?: string;
+  /** Words to expect (names, jargon) or the transcript's style. */
+  prompt?: string;
 }
 
 export class OpenAISTT extends TranscriptionSTT {

@@ -15,7 +15,7 @@ import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions } from '../../
 /** The transcription endpoints accept files up to 25 MB (OpenAI and Groq's free tier). */
 const MAX_UPLOAD_BYTES = 25 * 1024 * 1024;
 
-export type Transcribe = (wav: Uint8Array, fields: { model: string; language?: string }, signal: AbortSignal) => Promise<{ text?: string; language?: string }>;
+export type Transcribe = (wav: Uint8Array, fields: { model: string; language?: string; prompt?: string }, signal: AbortSignal) => Promise<{ text?: string; language?: string }>;
 
 export class TranscriptionSTT implements STT {
   readonly capabilities: STTCapabilities = { streaming: false, interimResults: false };
@@ -25,7 +25,8 @@ export class TranscriptionSTT implements STT {
     readonly label: string,
     readonly model: string,
     private readonly transcribe: Transcribe,
-    private readonly opts: { language?: string; connOptions?: Partial<APIConnectOptions> } = {},
+    /** `prompt`: words to expect (names, jargon) or the style of the transcript, sent with every upload. */
+    private readonly opts: { language?: string; prompt?: string; connOptions?: Partial<APIConnectOptions> } = {},
   ) {
     this.conn = connectOptions(opts.connOptions);
   }
@@ -50,7 +51,7 @@ export class TranscriptionSTT implements STT {
           new Observable<{ text?: string; language?: string }>((sub) => {
             // Either our attempt's signal (timeout, unsubscribe) or the caller's cancels the upload.
             const both = opts.signal ? AbortSignal.any([signal, opts.signal]) : signal;
-            this.transcribe(wav, { model: this.model, ...(language ? { language } : {}) }, both).then(
+            this.transcribe(wav, { model: this.model, ...(language ? { language } : {}), ...(this.opts.prompt ? { prompt: this.opts.prompt } : {}) }, both).then(
               (r) => {
                 if (typeof r?.text !== 'string') {
                   return sub.error(new APIError(`${this.label}: the transcription response has no text: ${JSON.stringify(r)?.slice(0, 200)}`, { retryable: false, body: r }));

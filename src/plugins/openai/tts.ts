@@ -25,6 +25,8 @@ export interface OpenAITTSOptions extends HTTPClientOptions {
   voice?: string;
   /** Speaking style for gpt-4o-mini-tts. */
   instructions?: string;
+  /** 0.25 to 4 (the API ignores it for gpt-4o-mini-tts; use `instructions` there). */
+  speed?: number;
 }
 
 export class OpenAITTS implements TTS {
@@ -36,6 +38,7 @@ export class OpenAITTS implements TTS {
   private readonly conn: APIConnectOptions;
 
   constructor(readonly opts: OpenAITTSOptions = {}) {
+    if (opts.speed !== undefined && !(opts.speed >= 0.25 && opts.speed <= 4)) throw new RangeError(`OpenAITTS: speed must be from 0.25 to 4, got ${opts.speed}`);
     ({ client: this.client, conn: this.conn } = openaiClient(opts, 'OpenAITTS'));
     this.label = `openai/${opts.model ?? 'gpt-4o-mini-tts'}:${opts.voice ?? 'alloy'}`;
   }
@@ -56,6 +59,7 @@ export class OpenAITTS implements TTS {
       input,
       response_format: 'pcm' as const,
       ...(this.opts.instructions ? { instructions: this.opts.instructions } : {}),
+      ...(this.opts.speed !== undefined ? { speed: this.opts.speed } : {}),
     };
     return new Observable<SynthesizedAudio>((sub) => {
       const requestId = shortId('tts_');
