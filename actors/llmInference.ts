@@ -1,6 +1,7 @@
 import { ReplaySubject, type Subscription } from 'rxjs';
 import type { FunctionCall } from '../src/llm/chatContext.ts';
 import { shortId } from '../src/llm/ids.ts';
+import { ThinkingFilter } from '../src/llm/thinking.ts';
 import type { LLM, LLMRequest } from '../src/providers/types.ts';
 import type { Metrics } from '../src/session/events.ts';
 
@@ -46,10 +47,23 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
   const done = new Promise<void>((r) => (resolveDone = r));
   const messageId = shortId('item_');
 
+  // Reasoning (`<think>…</think>` in the content) is neither spoken nor kept as what the agent said.
+  const thinking = new ThinkingFilter();
+  /** Ends the text; `flush` releases characters held while a tag was undecided (not when cancelled). */
+  const endText = (flush: boolean) => {
+    if (textEnded) return;
+    textEnded = true;
+    const rest = flush ? thinking.end() : '';
+    if (rest) {
+      text += rest;
+      text$.next(rest);
+    }
+    text$.complete();
+  };
   const settle = (cancelled: boolean) => {
     if (settled) return;
     settled = true;
-    text$.complete();
+    endText(!cancelled);
     toolCalls$.complete();
     const durationMs = performance.now() - startedAt;
     if (requestId || cancelled) {
@@ -74,18 +88,18 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     next: (chunk) => {
       requestId ||= chunk.id;
       if (chunk.usage) usage = { ...usage, ...chunk.usage };
-      if (chunk.finishReason) {
-        // The text is complete: the TTS can take the last sentence now, not after the usage chunk and [DONE].
-        textEnded = true;
-        text$.complete();
-      }
       const d = chunk.delta;
-      if (!d || textEnded) return;
-      if ((d.content || d.toolCalls?.length) && firstTokenAt === null) firstTokenAt = performance.now();
-      if (d.content) {
-        text += d.content;
-        text$.next(d.content);
+      if (d && !textEnded) {
+        if ((d.content || d.toolCalls?.length) && firstTokenAt === null) firstTokenAt = performance.now();
+        const visible = d.content ? thinking.push(d.content) : '';
+        if (visible) {
+          text += visible;
+          text$.next(visible);
+        }
       }
+      // The text is complete: the TTS can take the last sentence now, not after the usage chunk and [DONE].
+      if (chunk.finishReason) endText(true);
+      if (!d || textEnded) return;
       for (const tc of d.toolCalls ?? []) {
         const call: FunctionCall = {
           type: 'function_call',

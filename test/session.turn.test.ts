@@ -68,4 +68,17 @@ describe('one user turn', () => {
     expect(h.session.usage.modelUsage[0]!.requests).toBe(1);
     await h.session.close();
   });
+
+  it("a reasoning model's <think> span is neither spoken, shown nor kept in the history", async () => {
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 1000, transcript: 'Time?' }],
+      llm: [{ input: 'Time?', content: '<think>The user asks the time. Answer briefly.</think>\n\nIt is noon.', ttft: 100, duration: 300 }],
+      tts: [{ input: 'It is noon.', ttfb: 50, duration: 600 }],
+    });
+    await h.at(4000);
+    expect(historyText(h.session).slice(1)).toEqual(['user: Time?', 'assistant: It is noon.']);
+    expect(h.tts.inputs).toEqual(['It is noon.']);
+    expect(h.text.segments).toEqual(['It is noon.']);
+    await h.session.close();
+  });
 });
