@@ -90,6 +90,23 @@ describe('FallbackLLM', () => {
     expect(b.calls).toBe(4);
   });
 
+  it('calls each provider with the adapter connection options: a short attempt timeout, no retries by default', async () => {
+    const seen: unknown[] = [];
+    const spy: LLM = { label: 'spy', model: 'spy', chat: (r) => (seen.push(r.connOptions), scriptedLLM('x', []).chat(r)) };
+    await answer(new FallbackLLM([spy]));
+    await answer(new FallbackLLM([spy], { attemptTimeout: 1500, maxRetryPerProvider: 1, retryInterval: 100 }));
+    expect(seen).toEqual([
+      { timeout: 5000, maxRetry: 0, retryInterval: 500 },
+      { timeout: 1500, maxRetry: 1, retryInterval: 100 },
+    ]);
+    const tts: TTS & { conn?: unknown } = {
+      label: 't', sampleRate: 24000, numChannels: 1, capabilities: { streaming: false, alignedTranscript: false },
+      synthesize: (_t, o) => ((tts.conn = o?.connOptions), new Observable<SynthesizedAudio>((s) => s.complete())),
+    };
+    await lastValueFrom(new FallbackTTS([tts]).synthesize('x').pipe(toArray()));
+    expect(tts.conn).toEqual({ timeout: 10_000, maxRetry: 0, retryInterval: 500 });
+  });
+
   it('does not hide a failure after partial output, and fails when every provider fails', async () => {
     const fb = new FallbackLLM([scriptedLLM('a', ['partial']), scriptedLLM('b', [])]);
     await expect(answer(fb)).rejects.toThrow('a dropped');

@@ -58,6 +58,28 @@ describe('a session on the real plugins', () => {
     await session.close();
   });
 
+  it("a primary that hangs costs the fallback's attempt timeout, not the provider's own 10 s × 4 attempts", async () => {
+    primary.script.push({ kind: 'hang' });
+    backup.script.push({ kind: 'stream', chunks: [chunk('Still here.'), finish('stop')] });
+    audio.script.push({ kind: 'pcm', samples: new Int16Array(2400), chunkBytes: 960 });
+    const llm = new FallbackLLM(
+      [
+        new OpenAILLM({ model: 'primary', apiKey: 'sk-t', baseURL: `${primary.url}/v1` }), // default connOptions
+        new OpenAILLM({ model: 'backup', apiKey: 'sk-t', baseURL: `${backup.url}/v1` }),
+      ],
+      { attemptTimeout: 300 },
+    );
+    const { session, rec } = await start(llm);
+    const t0 = performance.now();
+    await session.generateReply({ userInput: 'are you there' }).waitForPlayout();
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(historyText(session).slice(1)).toEqual(['user: are you there', 'assistant: Still here.']);
+    expect(primary.requests).toHaveLength(1); // no retries on the hung provider inside the adapter
+    expect(primary.requests[0]!.closedEarly).toBe(true);
+    expect(rec.of('error').map((e) => e.error.message)).toEqual([expect.stringMatching(/^openai\/primary failed, switching to the next provider: no response within 300 ms/)]);
+    await session.close();
+  });
+
   it('interrupting a reply aborts its chat request at once; what was never heard is not in the history', async () => {
     primary.script.push({ kind: 'stream', chunks: [chunk('This reply '), chunk('takes '), chunk('a long '), chunk('time.'), finish('stop')], delayMs: 300 });
     const { session, rec } = await start(new OpenAILLM({ model: 'primary', apiKey: 'sk-t', baseURL: `${primary.url}/v1`, connOptions: conn }));

@@ -11,6 +11,7 @@
 import { map, Observable, Subject, type Subscription } from 'rxjs';
 import { AudioFrame } from '../audio/frame.ts';
 import { resample } from '../audio/resample.ts';
+import type { APIConnectOptions } from './retry.ts';
 import type { ChatChunk, LLM, LLMRequest, ProviderCallOptions, SpeechEvent, STT, STTCapabilities, STTStreamOptions, SynthesizedAudio, TTS, TTSCapabilities } from './types.ts';
 
 export interface AvailabilityChange {
@@ -22,6 +23,20 @@ export interface AvailabilityChange {
 export interface FallbackOptions {
   /** ms after a failure (or a failed probe) before the provider is probed again (default 10 s). */
   recoveryInterval?: number;
+  /**
+   * Each provider's connection options inside the adapter, so that a dead provider costs seconds, not its full
+   * retry budget, before the next one answers: ms for an attempt to produce its first value (default 5 s for LLMs,
+   * 10 s for STT and TTS)…
+   */
+  attemptTimeout?: number;
+  /** …retries on the same provider before moving on (default 0)… */
+  maxRetryPerProvider?: number;
+  /** …and ms between them (default 500). */
+  retryInterval?: number;
+}
+
+function fallbackConn(opts: FallbackOptions, attemptTimeout: number): Partial<APIConnectOptions> {
+  return { timeout: opts.attemptTimeout ?? attemptTimeout, maxRetry: opts.maxRetryPerProvider ?? 0, retryInterval: opts.retryInterval ?? 500 };
 }
 
 interface Slot<P> {
@@ -134,8 +149,10 @@ export class FallbackLLM implements LLM {
   readonly label: string;
   readonly model: string;
   private readonly core: FallbackCore<LLM>;
+  private readonly conn: Partial<APIConnectOptions>;
   constructor(providers: LLM[], opts: FallbackOptions = {}) {
     this.core = new FallbackCore(providers, opts);
+    this.conn = fallbackConn(opts, 5000);
     this.label = `fallback(${providers.map((p) => p.label).join(', ')})`;
     this.model = providers[0]!.model;
   }
@@ -143,7 +160,7 @@ export class FallbackLLM implements LLM {
     return this.core.availability$.asObservable();
   }
   chat(req: LLMRequest): Observable<ChatChunk> {
-    return this.core.run((p, onError) => p.chat({ ...req, onError }), { onError: req.onError });
+    return this.core.run((p, onError) => p.chat({ ...req, connOptions: this.conn, onError }), { onError: req.onError });
   }
 }
 
@@ -151,8 +168,10 @@ export class FallbackSTT implements STT {
   readonly label: string;
   readonly capabilities: STTCapabilities;
   private readonly core: FallbackCore<STT>;
+  private readonly conn: Partial<APIConnectOptions>;
   constructor(providers: STT[], opts: FallbackOptions = {}) {
     this.core = new FallbackCore(providers, opts);
+    this.conn = fallbackConn(opts, 10_000);
     this.label = `fallback(${providers.map((p) => p.label).join(', ')})`;
     // Streaming only if all are: the session wraps non-streaming recognizers with a VAD adapter.
     this.capabilities = {
@@ -189,7 +208,7 @@ export class FallbackSTT implements STT {
         else probe = live;
         // A probe's own retry reports are dropped; once it has taken over they are the session's.
         const onError: ErrorSink = (e, recoverable) => live === active && opts?.onError?.(e, recoverable);
-        const sub = slot.provider.stream(audio, { ...opts, onError }).subscribe({
+        const sub = slot.provider.stream(audio, { ...opts, connOptions: this.conn, onError }).subscribe({
           // Routed by what the stream is now: a probe that took over is the active one.
           next: (e) => (live === active ? onActiveEvent(live, e) : onProbeEvent(live, e)),
           error: (e: unknown) => (live === active ? onActiveFail : onProbeFail)(live, e instanceof Error ? e : new Error(String(e))),
@@ -279,7 +298,7 @@ export class FallbackSTT implements STT {
     return new Promise((resolve, reject) => {
       let got: SpeechEvent | undefined;
       this.core
-        .run((p, onError) => new Observable<SpeechEvent>((sub) => void p.recognize!(frames, { ...opts, onError }).then((r) => (sub.next(r), sub.complete()), (e) => sub.error(e))), { onError: opts?.onError })
+        .run((p, onError) => new Observable<SpeechEvent>((sub) => void p.recognize!(frames, { ...opts, connOptions: this.conn, onError }).then((r) => (sub.next(r), sub.complete()), (e) => sub.error(e))), { onError: opts?.onError })
         .subscribe({ next: (r) => (got = r), error: reject, complete: () => resolve(got!) });
     });
   }
@@ -291,8 +310,10 @@ export class FallbackTTS implements TTS {
   readonly numChannels: number;
   readonly capabilities: TTSCapabilities = { streaming: false, alignedTranscript: false };
   private readonly core: FallbackCore<TTS>;
+  private readonly conn: Partial<APIConnectOptions>;
   constructor(providers: TTS[], opts: FallbackOptions = {}) {
     this.core = new FallbackCore(providers, opts);
+    this.conn = fallbackConn(opts, 10_000);
     this.label = `fallback(${providers.map((p) => p.label).join(', ')})`;
     this.sampleRate = providers[0]!.sampleRate;
     this.numChannels = providers[0]!.numChannels;
@@ -304,7 +325,7 @@ export class FallbackTTS implements TTS {
   synthesize(text: string, opts?: ProviderCallOptions): Observable<SynthesizedAudio> {
     return this.core.run(
       (p, onError) => {
-        const audio = p.synthesize(text, { ...opts, onError });
+        const audio = p.synthesize(text, { ...opts, connOptions: this.conn, onError });
         return p.sampleRate === this.sampleRate ? audio : toRate(audio, this.sampleRate);
       },
       { onError: opts?.onError },

@@ -14,6 +14,9 @@ export const DEFAULT_API_CONNECT_OPTIONS: APIConnectOptions = { maxRetry: 3, ret
 
 export const connectOptions = (o?: Partial<APIConnectOptions>): APIConnectOptions => ({ ...DEFAULT_API_CONNECT_OPTIONS, ...o });
 
+/** A provider's own options with a call's overrides on top. */
+export const withOverrides = (own: APIConnectOptions, call?: Partial<APIConnectOptions>): APIConnectOptions => (call ? { ...own, ...call } : own);
+
 /** An APIError may carry how long the server asked us to wait (429 Retry-After). */
 export type RetryableError = APIError & { retryAfterMs?: number };
 

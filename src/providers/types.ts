@@ -7,10 +7,13 @@ import type { Observable } from 'rxjs';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { ChatContext } from '../llm/chatContext.ts';
 import type { ToolChoice, ToolDefinition } from '../llm/tools.ts';
+import type { APIConnectOptions } from './retry.ts';
 
 export interface ProviderCallOptions {
   /** Called for each failed attempt that will be retried (recoverable) — never for the final failure. */
   onError?: (error: Error, recoverable: boolean) => void;
+  /** Overrides the provider's own connection options for this call (a FallbackAdapter uses it to fail over fast). */
+  connOptions?: Partial<APIConnectOptions>;
 }
 
 // ---------------------------------------------------------------- VAD

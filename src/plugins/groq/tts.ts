@@ -12,7 +12,7 @@ import { resample } from '../../audio/resample.ts';
 import { readWav } from '../../audio/wav.ts';
 import { shortId } from '../../llm/ids.ts';
 import { APIError } from '../../providers/errors.ts';
-import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { connectOptions, withOverrides, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
 import { markFinal } from '../../tts/markFinal.ts';
 import type { HTTPClientOptions } from '../openai/client.ts';
@@ -55,7 +55,7 @@ export class GroqTTS implements TTS {
   synthesize(text: string, call?: ProviderCallOptions): Observable<SynthesizedAudio> {
     const pieces = splitForSpeech(text.trim(), this.opts.maxInputChars ?? 4000);
     return from(pieces).pipe(
-      concatMap((piece) => withRetries((signal) => this.request(piece, signal), this.conn, call?.onError)),
+      concatMap((piece) => withRetries((signal) => this.request(piece, signal), withOverrides(this.conn, call?.connOptions), call?.onError)),
       markFinal(),
     );
   }

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { ChatChunk, LLM, LLMRequest } from '../../providers/types.ts';
 import { APIError } from '../../providers/errors.ts';
-import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { connectOptions, withOverrides, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import { openaiClient, type HTTPClientOptions } from './client.ts';
 import { ChunkAssembler, toWireMessages, toWireToolChoice, toWireTools, type WireChunk } from './chatFormat.ts';
 
@@ -61,7 +61,7 @@ export class OpenAICompatibleLLM implements LLM {
             if (!signal.aborted) sub.error(e);
           });
         }),
-      this.conn,
+      withOverrides(this.conn, req.connOptions),
       req.onError,
     );
   }

@@ -10,7 +10,7 @@ import type { AudioFrame } from '../../audio/frame.ts';
 import { toMono } from '../../audio/operators.ts';
 import { resample } from '../../audio/resample.ts';
 import { APIConnectionError, APIError, APIStatusError, APITimeoutError } from '../../providers/errors.ts';
-import { connectOptions, type APIConnectOptions } from '../../providers/retry.ts';
+import { connectOptions, withOverrides, type APIConnectOptions } from '../../providers/retry.ts';
 import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions } from '../../providers/types.ts';
 import { openaiKey } from './client.ts';
 
@@ -68,6 +68,7 @@ export class OpenAIRealtimeSTT implements STT {
   stream(audio: Observable<AudioFrame>, streamOpts?: STTStreamOptions): Observable<SpeechEvent> {
     return new Observable<SpeechEvent>((sub) => {
       const language = streamOpts?.language ?? this.opts.language;
+      const conn = withOverrides(this.conn, streamOpts?.connOptions);
       const beta = this.opts.protocol === 'beta';
       const ws = new WebSocket(this.url, { headers: { Authorization: `Bearer ${this.apiKey}`, ...(beta ? { 'OpenAI-Beta': 'realtime=v1' } : {}) } });
       const queue: string[] = [];
@@ -90,7 +91,7 @@ export class OpenAIRealtimeSTT implements STT {
         timer = null;
       };
       const armDrain = () =>
-        arm(this.conn.timeout, () => new APITimeoutError(`${this.label}: the last transcript did not come within ${this.conn.timeout} ms after the audio ended`));
+        arm(conn.timeout, () => new APITimeoutError(`${this.label}: the last transcript did not come within ${conn.timeout} ms after the audio ended`));
       const finish = () => {
         finished = true;
         disarm();
@@ -113,7 +114,7 @@ export class OpenAIRealtimeSTT implements STT {
         sub.complete();
       };
 
-      arm(this.conn.timeout, () => new APITimeoutError(`${this.label}: no connection to ${this.url} within ${this.conn.timeout} ms`));
+      arm(conn.timeout, () => new APITimeoutError(`${this.label}: no connection to ${this.url} within ${conn.timeout} ms`));
       const transcription = { model: this.opts.model ?? 'gpt-4o-transcribe', ...(language ? { language } : {}), ...(this.opts.prompt ? { prompt: this.opts.prompt } : {}) };
       const turnDetection = this.opts.serverVad === false ? null : { type: 'server_vad' };
       const noise = this.opts.noiseReduction ? { type: this.opts.noiseReduction } : undefined;

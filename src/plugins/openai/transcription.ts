@@ -9,7 +9,7 @@ import { toMono } from '../../audio/operators.ts';
 import { encodeWav } from '../../audio/wav.ts';
 import { resample } from '../../audio/resample.ts';
 import { APIError } from '../../providers/errors.ts';
-import { connectOptions, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { connectOptions, withOverrides, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import type { SpeechEvent, STT, STTCapabilities, STTStreamOptions } from '../../providers/types.ts';
 
 /** The transcription endpoints accept files up to 25 MB (OpenAI and Groq's free tier). */
@@ -63,7 +63,7 @@ export class TranscriptionSTT implements STT {
               (e) => sub.error(e instanceof SyntaxError ? new APIError(`${this.label}: malformed JSON in the transcription response (${e.message})`, { retryable: true, cause: e }) : e),
             );
           }),
-        this.conn,
+        withOverrides(this.conn, opts.connOptions),
         opts.onError,
       ),
     );

@@ -8,7 +8,7 @@ import { concatMap, from, Observable } from 'rxjs';
 import { AudioFrame } from '../../audio/frame.ts';
 import { shortId } from '../../llm/ids.ts';
 import { APIError } from '../../providers/errors.ts';
-import { withRetries, type APIConnectOptions } from '../../providers/retry.ts';
+import { withOverrides, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import { openaiClient, type HTTPClientOptions } from './client.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
 import { markFinal } from '../../tts/markFinal.ts';
@@ -47,7 +47,7 @@ export class OpenAITTS implements TTS {
     // Nothing to say is no request; text over the API's input limit becomes consecutive requests.
     const pieces = splitForSpeech(text.trim(), MAX_INPUT_CHARS);
     return from(pieces).pipe(
-      concatMap((piece) => withRetries((signal) => this.request(piece, signal), this.conn, call?.onError)),
+      concatMap((piece) => withRetries((signal) => this.request(piece, signal), withOverrides(this.conn, call?.connOptions), call?.onError)),
       markFinal(),
     );
   }
