@@ -61,7 +61,8 @@ async function speakStep(act: AgentActivity, h: SpeechHandle, text$: Observable<
   });
   const out = session.output.audio;
   const ac = new AbortController();
-  void h.whenInterrupted().then(() => ac.abort());
+  // whenInterrupted() also settles when the speech ends; aborting then would only build an AbortError for nobody.
+  void h.whenInterrupted().then(() => h.interrupted && ac.abort());
   try {
     if (!out || (!audio && !act.tts)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.
