@@ -37,7 +37,8 @@ export function synthesizeStream(tts: TTS, text$: Observable<string>, hooks: TTS
         next: (a) => {
           if (firstAudioAt === null) {
             firstAudioAt = performance.now();
-            hooks.onFirstAudio?.({ firstTextAt: firstTextAt ?? startedAt, ttfbMs: firstAudioAt - (firstTextAt ?? startedAt) });
+            const textAt = firstTextAt ?? startedAt;
+            hooks.onFirstAudio?.({ firstTextAt: textAt, ttfbMs: firstAudioAt - textAt });
           }
           requestId ||= a.requestId ?? '';
           audioMs += a.frame.durationMs;

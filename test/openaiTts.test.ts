@@ -1,6 +1,7 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OpenAITTS, splitForSpeech } from '../src/plugins/openai/tts.ts';
+import { OpenAITTS } from '../src/plugins/openai/tts.ts';
+import { splitForSpeech } from '../src/tts/httpSpeech.ts';
 import type { APIError } from '../src/providers/errors.ts';
 import type { SynthesizedAudio } from '../src/providers/types.ts';
 import { startAudioServer } from './providerServers/audioServer.ts';

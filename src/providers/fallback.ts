@@ -35,9 +35,6 @@ export interface FallbackOptions {
   retryInterval?: number;
 }
 
-function fallbackConn(opts: FallbackOptions, attemptTimeout: number): Partial<APIConnectOptions> {
-  return { timeout: opts.attemptTimeout ?? attemptTimeout, maxRetry: opts.maxRetryPerProvider ?? 0, retryInterval: opts.retryInterval ?? 500 };
-}
 
 interface Slot<P> {
   provider: P & { label: string };
@@ -55,11 +52,14 @@ class FallbackCore<P extends { label: string }> {
   readonly slots: Slot<P>[];
   readonly availability$ = new Subject<AvailabilityChange>();
   readonly recoveryInterval: number;
+  /** The connection options every provider is called with inside the adapter. */
+  readonly conn: Partial<APIConnectOptions>;
 
-  constructor(providers: P[], opts: FallbackOptions) {
+  constructor(providers: P[], opts: FallbackOptions, defaultAttemptTimeout: number) {
     if (!providers.length) throw new Error('FallbackAdapter needs at least one provider');
     this.slots = providers.map((provider) => ({ provider, failedAt: null, probing: false }));
     this.recoveryInterval = opts.recoveryInterval ?? 10_000;
+    this.conn = { timeout: opts.attemptTimeout ?? defaultAttemptTimeout, maxRetry: opts.maxRetryPerProvider ?? 0, retryInterval: opts.retryInterval ?? 500 };
   }
 
   private due(s: Slot<P>): boolean {
@@ -149,10 +149,8 @@ export class FallbackLLM implements LLM {
   readonly label: string;
   readonly model: string;
   private readonly core: FallbackCore<LLM>;
-  private readonly conn: Partial<APIConnectOptions>;
   constructor(providers: LLM[], opts: FallbackOptions = {}) {
-    this.core = new FallbackCore(providers, opts);
-    this.conn = fallbackConn(opts, 5000);
+    this.core = new FallbackCore(providers, opts, 5000);
     this.label = `fallback(${providers.map((p) => p.label).join(', ')})`;
     this.model = providers[0]!.model;
   }
@@ -160,7 +158,7 @@ export class FallbackLLM implements LLM {
     return this.core.availability$.asObservable();
   }
   chat(req: LLMRequest): Observable<ChatChunk> {
-    return this.core.run((p, onError) => p.chat({ ...req, connOptions: this.conn, onError }), { onError: req.onError });
+    return this.core.run((p, onError) => p.chat({ ...req, connOptions: this.core.conn, onError }), { onError: req.onError });
   }
 }
 
@@ -168,10 +166,8 @@ export class FallbackSTT implements STT {
   readonly label: string;
   readonly capabilities: STTCapabilities;
   private readonly core: FallbackCore<STT>;
-  private readonly conn: Partial<APIConnectOptions>;
   constructor(providers: STT[], opts: FallbackOptions = {}) {
-    this.core = new FallbackCore(providers, opts);
-    this.conn = fallbackConn(opts, 10_000);
+    this.core = new FallbackCore(providers, opts, 10_000);
     this.label = `fallback(${providers.map((p) => p.label).join(', ')})`;
     // Streaming only if all are: the session wraps non-streaming recognizers with a VAD adapter.
     this.capabilities = {
@@ -208,7 +204,7 @@ export class FallbackSTT implements STT {
         else probe = live;
         // A probe's own retry reports are dropped; once it has taken over they are the session's.
         const onError: ErrorSink = (e, recoverable) => live === active && opts?.onError?.(e, recoverable);
-        const sub = slot.provider.stream(audio, { ...opts, connOptions: this.conn, onError }).subscribe({
+        const sub = slot.provider.stream(audio, { ...opts, connOptions: core.conn, onError }).subscribe({
           // Routed by what the stream is now: a probe that took over is the active one.
           next: (e) => (live === active ? onActiveEvent(live, e) : onProbeEvent(live, e)),
           error: (e: unknown) => (live === active ? onActiveFail : onProbeFail)(live, e instanceof Error ? e : new Error(String(e))),
@@ -298,7 +294,7 @@ export class FallbackSTT implements STT {
     return new Promise((resolve, reject) => {
       let got: SpeechEvent | undefined;
       this.core
-        .run((p, onError) => new Observable<SpeechEvent>((sub) => void p.recognize!(frames, { ...opts, connOptions: this.conn, onError }).then((r) => (sub.next(r), sub.complete()), (e) => sub.error(e))), { onError: opts?.onError })
+        .run((p, onError) => new Observable<SpeechEvent>((sub) => void p.recognize!(frames, { ...opts, connOptions: this.core.conn, onError }).then((r) => (sub.next(r), sub.complete()), (e) => sub.error(e))), { onError: opts?.onError })
         .subscribe({ next: (r) => (got = r), error: reject, complete: () => resolve(got!) });
     });
   }
@@ -310,10 +306,8 @@ export class FallbackTTS implements TTS {
   readonly numChannels: number;
   readonly capabilities: TTSCapabilities = { streaming: false, alignedTranscript: false };
   private readonly core: FallbackCore<TTS>;
-  private readonly conn: Partial<APIConnectOptions>;
   constructor(providers: TTS[], opts: FallbackOptions = {}) {
-    this.core = new FallbackCore(providers, opts);
-    this.conn = fallbackConn(opts, 10_000);
+    this.core = new FallbackCore(providers, opts, 10_000);
     this.label = `fallback(${providers.map((p) => p.label).join(', ')})`;
     this.sampleRate = providers[0]!.sampleRate;
     this.numChannels = providers[0]!.numChannels;
@@ -325,7 +319,7 @@ export class FallbackTTS implements TTS {
   synthesize(text: string, opts?: ProviderCallOptions): Observable<SynthesizedAudio> {
     return this.core.run(
       (p, onError) => {
-        const audio = p.synthesize(text, { ...opts, connOptions: this.conn, onError });
+        const audio = p.synthesize(text, { ...opts, connOptions: this.core.conn, onError });
         return p.sampleRate === this.sampleRate ? audio : toRate(audio, this.sampleRate);
       },
       { onError: opts?.onError },

@@ -4,19 +4,19 @@
  * header's length field says. Audio that comes back at another rate or channel count than asked for is converted,
  * so the session always gets the format this TTS declares.
  */
-import Groq from 'groq-sdk';
-import { concatMap, from, map, Observable } from 'rxjs';
+import { map, Observable } from 'rxjs';
+import type { APIConnectOptions } from '../../providers/retry.ts';
+import { audioBody, synthesizeInPieces } from '../../tts/httpSpeech.ts';
+import type Groq from 'groq-sdk';
 import { AudioFormatError, type AudioFrame } from '../../audio/frame.ts';
 import { toMono } from '../../audio/operators.ts';
 import { resample } from '../../audio/resample.ts';
 import { readWav } from '../../audio/wav.ts';
 import { shortId } from '../../llm/ids.ts';
 import { APIError } from '../../providers/errors.ts';
-import { connectOptions, withOverrides, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
-import { markFinal } from '../../tts/markFinal.ts';
 import type { HTTPClientOptions } from '../openai/client.ts';
-import { splitForSpeech } from '../openai/tts.ts';
+import { groqClient } from './client.ts';
 
 /** Rates the endpoint accepts for `sample_rate`. */
 const RATES = [8000, 16000, 22050, 24000, 32000, 44100, 48000] as const;
@@ -43,21 +43,14 @@ export class GroqTTS implements TTS {
   private readonly conn: APIConnectOptions;
 
   constructor(readonly opts: GroqTTSOptions = {}) {
-    const apiKey = opts.apiKey || process.env.GROQ_API_KEY;
-    if (!apiKey) throw new Error('GroqTTS needs an API key: set GROQ_API_KEY or pass apiKey');
+    ({ client: this.client, conn: this.conn } = groqClient(opts, 'GroqTTS'));
     this.sampleRate = opts.sampleRate ?? 48000;
     if (!RATES.includes(this.sampleRate as (typeof RATES)[number])) throw new Error(`GroqTTS: sampleRate must be one of ${RATES.join(', ')}`);
-    this.conn = connectOptions(opts.connOptions);
-    this.client = new Groq({ apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: this.conn.timeout, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
     this.label = `groq/${opts.model ?? 'canopylabs/orpheus-v1-english'}:${opts.voice ?? 'autumn'}`;
   }
 
   synthesize(text: string, call?: ProviderCallOptions): Observable<SynthesizedAudio> {
-    const pieces = splitForSpeech(text.trim(), this.opts.maxInputChars ?? 4000);
-    return from(pieces).pipe(
-      concatMap((piece) => withRetries((signal) => this.request(piece, signal), withOverrides(this.conn, call?.connOptions), call?.onError)),
-      markFinal(),
-    );
+    return synthesizeInPieces(text, this.opts.maxInputChars ?? 4000, this.conn, call, (piece, signal) => this.request(piece, signal));
   }
 
   private request(input: string, signal: AbortSignal): Observable<SynthesizedAudio> {
@@ -74,15 +67,10 @@ export class GroqTTS implements TTS {
       let inner: { unsubscribe(): void } | undefined;
       (async () => {
         const res = await this.client.audio.speech.create(body as never, { signal });
-        const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-        if (type && !WAV_TYPES.has(type)) {
-          const head = /json|text|html|xml/.test(type) ? `: ${(await res.text()).slice(0, 200)}` : '';
-          throw new APIError(`expected WAV audio from ${this.label}, got ${type}${head}`, { retryable: false });
-        }
-        if (!res.body) throw new APIError(`empty audio response from ${this.label}`, { retryable: true });
+        const audio = await audioBody(res, WAV_TYPES, 'WAV audio', this.label);
         if (signal.aborted) return;
         // A body that is not WAV, or an encoding the reader cannot take, is the server's fault and not retried.
-        inner = readWav(res.body as unknown as AsyncIterable<Uint8Array>).subscribe({
+        inner = readWav(audio as unknown as AsyncIterable<Uint8Array>).subscribe({
           next: (f) => sub.next(f),
           error: (e: Error) => !signal.aborted && sub.error(e instanceof AudioFormatError ? new APIError(`${this.label}: ${e.message}`, { retryable: false, cause: e }) : e),
           complete: () => sub.complete(),

@@ -3,15 +3,14 @@
  * frame by frame as the bytes arrive. The session feeds it sentence by sentence (TTSStreamAdapter), so the first
  * audio does not wait for the whole reply.
  */
+import { Observable } from 'rxjs';
+import type { APIConnectOptions } from '../../providers/retry.ts';
+import { audioBody, synthesizeInPieces } from '../../tts/httpSpeech.ts';
 import type OpenAI from 'openai';
-import { concatMap, from, Observable } from 'rxjs';
 import { AudioFrame } from '../../audio/frame.ts';
 import { shortId } from '../../llm/ids.ts';
-import { APIError } from '../../providers/errors.ts';
-import { withOverrides, withRetries, type APIConnectOptions } from '../../providers/retry.ts';
 import { openaiClient, type HTTPClientOptions } from './client.ts';
 import type { ProviderCallOptions, SynthesizedAudio, TTS, TTSCapabilities } from '../../providers/types.ts';
-import { markFinal } from '../../tts/markFinal.ts';
 
 const RATE = 24000;
 const FRAME_BYTES = (RATE / 50) * 2; // 20 ms
@@ -44,12 +43,7 @@ export class OpenAITTS implements TTS {
   }
 
   synthesize(text: string, call?: ProviderCallOptions): Observable<SynthesizedAudio> {
-    // Nothing to say is no request; text over the API's input limit becomes consecutive requests.
-    const pieces = splitForSpeech(text.trim(), MAX_INPUT_CHARS);
-    return from(pieces).pipe(
-      concatMap((piece) => withRetries((signal) => this.request(piece, signal), withOverrides(this.conn, call?.connOptions), call?.onError)),
-      markFinal(),
-    );
+    return synthesizeInPieces(text, MAX_INPUT_CHARS, this.conn, call, (piece, signal) => this.request(piece, signal));
   }
 
   private request(input: string, signal: AbortSignal): Observable<SynthesizedAudio> {
@@ -65,18 +59,13 @@ export class OpenAITTS implements TTS {
       const requestId = shortId('tts_');
       (async () => {
         const res = (await this.client.audio.speech.create(body as never, { signal })) as unknown as Response;
-        const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-        if (type && !PCM_TYPES.has(type)) {
-          const head = /json|text|html|xml/.test(type) ? `: ${(await res.text()).slice(0, 200)}` : '';
-          throw new APIError(`expected PCM audio (s16le, 24 kHz) from ${this.label}, got ${type}${head}`, { retryable: false });
-        }
-        if (!res.body) throw new APIError(`empty audio response from ${this.label}`, { retryable: true });
+        const audio = await audioBody(res, PCM_TYPES, 'PCM audio (s16le, 24 kHz)', this.label);
         let carry = new Uint8Array(0);
         const emit = (bytes: Uint8Array) => {
           const data = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
           sub.next({ frame: new AudioFrame(data, RATE, 1, data.length), requestId });
         };
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        for await (const chunk of audio as unknown as AsyncIterable<Uint8Array>) {
           if (signal.aborted) return;
           const joined = new Uint8Array(carry.length + chunk.length);
           joined.set(carry);
@@ -91,20 +80,4 @@ export class OpenAITTS implements TTS {
       })().catch((e) => !signal.aborted && sub.error(e));
     });
   }
-}
-
-/** Splits text into pieces of at most `max` characters, at a sentence end or else a space when there is one. */
-export function splitForSpeech(text: string, max: number): string[] {
-  const pieces: string[] = [];
-  let rest = text;
-  while (rest.length > max) {
-    const window = rest.slice(0, max + 1);
-    let cut = Math.max(window.lastIndexOf('. '), window.lastIndexOf('! '), window.lastIndexOf('? '), window.lastIndexOf('\n'));
-    cut = cut > max / 2 ? cut + 1 : window.lastIndexOf(' ');
-    if (cut <= 0) cut = max;
-    pieces.push(rest.slice(0, cut).trim());
-    rest = rest.slice(cut).trim();
-  }
-  if (rest) pieces.push(rest);
-  return pieces;
 }

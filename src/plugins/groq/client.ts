@@ -1,0 +1,12 @@
+import Groq from 'groq-sdk';
+import { connectOptions } from '../../providers/retry.ts';
+import type { HTTPClientOptions } from '../openai/client.ts';
+
+/** One groq-sdk client per plugin instance, keyed from the options or GROQ_API_KEY; retries are ours, so the SDK's are off. */
+export function groqClient(opts: HTTPClientOptions, who: string) {
+  const apiKey = opts.apiKey || process.env.GROQ_API_KEY;
+  if (!apiKey) throw new Error(`${who} needs an API key: set GROQ_API_KEY or pass apiKey`);
+  const conn = connectOptions(opts.connOptions);
+  const client = new Groq({ apiKey, baseURL: opts.baseURL, maxRetries: 0, timeout: conn.timeout, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+  return { client, conn };
+}
