@@ -1,4 +1,4 @@
-import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { audioOutputMachine } from '../machines/audioOutput.ts';
 import type { AudioOutput } from '../src/io/types.ts';
 
@@ -7,7 +7,8 @@ export type AudioOutputChannel = Actor<typeof audioOutputMachine>;
 /** Wraps an output device in its channel actor: commands go through the machine, playback events come back. */
 export function createAudioOutputChannel(
   device: AudioOutput,
-  inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void),
+  /** The session's root actor: the channel joins its system as `audioOutput`. */
+  parent?: AnyActorRef,
 ): { channel: AudioOutputChannel; stop(): void } {
   const channel = createActor(
     audioOutputMachine.provide({
@@ -17,7 +18,7 @@ export function createAudioOutputChannel(
         clearDevice: () => device.clearBuffer(),
       },
     }),
-    { input: { canPause: device.canPause }, inspect },
+    { input: { canPause: device.canPause }, parent, systemId: parent ? 'audioOutput' : undefined },
   );
   channel.start();
   const sub = device.events$.subscribe((ev) =>
@@ -27,7 +28,9 @@ export function createAudioOutputChannel(
     channel,
     stop: () => {
       sub.unsubscribe();
-      channel.stop();
+      // A child of the session's actor is stopped by its parent; a standalone channel stops itself.
+      if (parent) parent.send({ type: 'STOP_CHILD', ref: channel });
+      else channel.stop();
     },
   };
 }

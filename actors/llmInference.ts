@@ -1,4 +1,4 @@
-import { ReplaySubject, type Subscription } from 'rxjs';
+import { ReplaySubject, throwError, type Subscription } from 'rxjs';
 import type { FunctionCall } from '../src/llm/chatContext.ts';
 import { shortId } from '../src/llm/ids.ts';
 import { ThinkingFilter } from '../src/llm/thinking.ts';
@@ -83,8 +83,20 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     resolveDone();
   };
 
+  const fail = (e: unknown) => {
+    error = e instanceof Error ? e : new Error(String(e));
+    hooks.onError(error, false);
+    settle(false);
+  };
   let sub: Subscription | null = null;
-  sub = llm.chat({ ...request, onError: (e, recoverable) => hooks.onError(e, recoverable) }).subscribe({
+  let stream: ReturnType<LLM['chat']>;
+  try {
+    stream = llm.chat({ ...request, onError: (e, recoverable) => hooks.onError(e, recoverable) });
+  } catch (e) {
+    // A provider whose chat() throws instead of returning a failing stream: the same error, reported the same way.
+    stream = throwError(() => e);
+  }
+  sub = stream.subscribe({
     next: (chunk) => {
       requestId ||= chunk.id;
       if (chunk.usage) usage = { ...usage, ...chunk.usage };
@@ -113,11 +125,7 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
         toolCalls$.next(call);
       }
     },
-    error: (e: unknown) => {
-      error = e instanceof Error ? e : new Error(String(e));
-      hooks.onError(error, false);
-      settle(false);
-    },
+    error: fail,
     complete: () => settle(false),
   });
 

@@ -1,12 +1,18 @@
-import { and, assign, not, or, setup, stateIn } from 'xstate';
+import { and, assign, not, or, setup, stopChild, type AnyActorRef } from 'xstate';
 
 /**
  * One Agent's activity: the agent state, the speech queue and its scheduler (one authorised speech at a time,
- * priority then FIFO, `minConsecutiveSpeechDelay` between speeches), the interruption rules, the pause used for
- * false-interruption resume, and the fence that stops new user turns during a handoff or drain.
+ * priority then FIFO, `minConsecutiveSpeechDelay` between speeches), who holds the floor, the interruption rules,
+ * the pause used for false-interruption resume, and the fence that stops new user turns during a handoff or drain.
  *
- * The machine decides; the runtime acts. Facts the machine cannot know (is the current speech interruptible?
- * how many words has the user said?) arrive in the events; effects are named actions the runtime provides.
+ * The machine decides; the runtime acts. Facts the machine cannot know (is the current speech interruptible? how
+ * many words has the user said?) arrive in the events; effects are named actions the runtime provides. The context
+ * is plain data (no clock, no objects): every wait is an XState delay.
+ *
+ * The agent state is derived, never pushed: `speaking` exactly while the current speech is audible, `thinking`
+ * while a reply is pending (queued, authorised or generating) or tools run, `listening` otherwise or while paused
+ * for the user. No transition targets two regions at once: a multi-region target re-enters the whole parallel
+ * root, which would reset the scheduler while a speech holds the output.
  */
 export type AgentState = 'initializing' | 'listening' | 'thinking' | 'speaking';
 
@@ -17,17 +23,18 @@ export interface CurrentSpeechFacts {
   allowInterruptions: boolean;
 }
 
+export type SpeechKind = 'say' | 'reply';
+
 export interface QueuedSpeech {
   id: string;
   priority: number;
   seq: number;
+  kind: SpeechKind;
 }
 
 export interface PausedSpeech {
   id: string;
-  /** Agent state when the pause began; restored on resume. */
-  captured: 'speaking' | 'thinking';
-  /** ms of user silence after which the interruption is declared false. */
+  /** ms of user silence after which the interruption is declared false; 0: a silent, pre-emptive pause. */
   timeout: number;
 }
 
@@ -35,7 +42,7 @@ export interface ActivityContext {
   queue: QueuedSpeech[];
   seq: number;
   current: string | null;
-  lastPlayoutEndAt: number | null;
+  currentKind: SpeechKind | null;
   minConsecutiveSpeechDelay: number;
   interruption: { mode: 'vad' | 'stt' | 'manual'; minDuration: number; minWords: number; hasStt: boolean };
   pauseEnabled: boolean;
@@ -43,40 +50,60 @@ export interface ActivityContext {
   paused: PausedSpeech | null;
   acceptingTurns: boolean;
   acceptingSpeech: boolean;
-  now: () => number;
+  /** The current speech's segment reported its first audible frame (it may be paused since). */
+  segmentStarted: boolean;
+  /** Tool calls running for any speech of this activity. */
+  toolsRunning: number;
+  /** Speeches whose step played and whose tool outputs are still to be answered (or not): the agent thinks. */
+  toolSteps: string[];
+  /** The user holds the floor (VAD, or STT without VAD): no speech starts playing meanwhile. */
+  userSpeaking: boolean;
 }
 
 export type ActivityEvent =
   | { type: 'STARTED' }
-  | { type: 'SPEECH_ENQUEUED'; id: string; priority: number; force?: boolean }
+  | { type: 'SPEECH_ENQUEUED'; id: string; priority: number; kind: SpeechKind; force?: boolean }
   | { type: 'SPEECH_DONE'; id: string }
-  | { type: 'STEP_DONE'; id: string }
-  | { type: 'REPLY_SCHEDULED' }
-  | { type: 'PLAYBACK_STARTED' }
-  | { type: 'PLAYOUT_ENDED'; next: 'thinking' | 'listening' }
-  | { type: 'REPLY_FINISHED'; backgroundSpeech: boolean }
+  /** A step's playout ended; `toolsPending`: its tools still have to return and be answered. */
+  | { type: 'STEP_DONE'; id: string; toolsPending?: boolean }
+  /** The tools of a speech's step returned and their follow-up (a tool reply, or none) is decided. */
+  | { type: 'TOOL_STEP_DONE'; id: string }
+  | { type: 'PLAYBACK_STARTED'; id: string }
+  | { type: 'TOOLS_CHANGED'; running: number }
   | { type: 'USER_SPEECH_START'; current: CurrentSpeechFacts | null }
   | { type: 'USER_SPEECH_END' }
   | { type: 'AUDIO_ACTIVITY'; speechDuration: number; words: number; current: CurrentSpeechFacts | null }
-  | { type: 'FINAL_TRANSCRIPT'; words: number; current: CurrentSpeechFacts | null; userSpeaking: boolean }
+  | { type: 'FINAL_TRANSCRIPT'; words: number; current: CurrentSpeechFacts | null }
   | { type: 'END_OF_TURN'; words: number; current: CurrentSpeechFacts | null }
   | { type: 'BLOCK_TURNS' }
   | { type: 'PAUSE_SCHEDULING' }
   | { type: 'CAN_PAUSE_CHANGED'; pauseEnabled: boolean }
-  | { type: 'CLOSE' };
+  /** Stops a child the runtime created under this actor (recognition, user turn). */
+  | { type: 'STOP_CHILD'; ref: AnyActorRef };
 
 export interface ActivityInput {
   minConsecutiveSpeechDelay: number;
   interruption: ActivityContext['interruption'];
   pauseEnabled: boolean;
   falseInterruptionTimeout: number;
-  now?: () => number;
 }
 
 const byPriorityThenFifo = (a: QueuedSpeech, b: QueuedSpeech) => b.priority - a.priority || a.seq - b.seq;
 
-const factsOf = (event: ActivityEvent): CurrentSpeechFacts | null =>
-  'current' in event ? event.current : null;
+const factsOf = (event: ActivityEvent): CurrentSpeechFacts | null => ('current' in event ? event.current : null);
+
+/** The current speech is audible now: its segment started and the output is not paused for it. */
+export const isAudible = (c: ActivityContext): boolean => c.current !== null && c.segmentStarted && c.paused === null;
+
+/** A reply is on its way (queued, authorised or generating) or tools run: the agent is thinking. */
+export const isBusy = (c: ActivityContext): boolean =>
+  c.toolsRunning > 0 ||
+  c.toolSteps.length > 0 ||
+  c.queue.some((q) => q.kind === 'reply') ||
+  (c.current !== null && c.currentKind === 'reply');
+
+/** A speech may push its first frame: the user does not hold the floor. */
+export const floorIsFree = (c: ActivityContext): boolean => !c.userSpeaking;
 
 export const activityMachine = setup({
   types: {
@@ -86,14 +113,10 @@ export const activityMachine = setup({
   },
   guards: {
     queueNotEmpty: ({ context }) => context.queue.length > 0,
-    mustWaitBeforeNextSpeech: ({ context }) =>
-      context.lastPlayoutEndAt !== null &&
-      context.minConsecutiveSpeechDelay > 0 &&
-      context.now() - context.lastPlayoutEndAt < context.minConsecutiveSpeechDelay,
+    hasCooldown: ({ context }) => context.minConsecutiveSpeechDelay > 0,
     isCurrent: ({ context, event }) => 'id' in event && event.id === context.current,
     isPausedSpeech: ({ context, event }) => 'id' in event && context.paused?.id === event.id,
-    acceptsSpeech: ({ context, event }) =>
-      context.acceptingSpeech || (event.type === 'SPEECH_ENQUEUED' && !!event.force),
+    acceptsSpeech: ({ context, event }) => context.acceptingSpeech || (event.type === 'SPEECH_ENQUEUED' && !!event.force),
     acceptsTurns: ({ context }) => context.acceptingTurns,
     /** Audio-activity interruptions are off in manual mode. */
     audioInterruptsAllowed: ({ context }) => context.interruption.mode !== 'manual',
@@ -101,69 +124,66 @@ export const activityMachine = setup({
       const c = factsOf(event);
       return c !== null && !c.interrupted && c.allowInterruptions;
     },
-    longEnough: ({ context, event }) =>
-      event.type !== 'AUDIO_ACTIVITY' || event.speechDuration >= context.interruption.minDuration,
+    longEnough: ({ context, event }) => event.type !== 'AUDIO_ACTIVITY' || event.speechDuration >= context.interruption.minDuration,
     enoughWords: ({ context, event }) =>
       context.interruption.minWords <= 0 ||
       !context.interruption.hasStt ||
       context.interruption.mode === 'manual' ||
       ('words' in event && event.words >= context.interruption.minWords),
     pauseEnabled: ({ context }) => context.pauseEnabled,
-    alreadyPausedThis: ({ context, event }) => context.paused !== null && context.paused.id === factsOf(event)?.id,
-    agentSpeaking: stateIn('#activity.agent.speaking'),
-    pausedIsCurrent: ({ context }) => context.paused !== null && context.paused.id === context.current,
-    pauseWasReal: ({ context }) => (context.paused?.timeout ?? 0) > 0,
+    audible: ({ context }) => isAudible(context),
+    busy: ({ context }) => isBusy(context),
+    paused: ({ context }) => context.paused !== null,
     hasPausedSpeech: ({ context }) => context.paused !== null,
-    userSilent: ({ event }) => event.type === 'FINAL_TRANSCRIPT' && !event.userSpeaking,
-    capturedSpeaking: ({ context }) => context.paused?.captured === 'speaking',
-    noBackgroundSpeech: ({ event }) => event.type === 'REPLY_FINISHED' && !event.backgroundSpeech,
-    idleScheduler: ({ context }) => context.current === null && context.queue.length === 0,
-    nextIsThinking: ({ event }) => event.type === 'PLAYOUT_ENDED' && event.next === 'thinking',
+    pauseWasReal: ({ context }) => (context.paused?.timeout ?? 0) > 0,
   },
   delays: {
-    consecutiveSpeechDelay: ({ context }) =>
-      Math.max(0, (context.lastPlayoutEndAt ?? 0) + context.minConsecutiveSpeechDelay - context.now()),
+    consecutiveSpeechDelay: ({ context }) => context.minConsecutiveSpeechDelay,
     falseInterruptionTimeout: ({ context }) => context.paused?.timeout ?? 0,
   },
   actions: {
     enqueue: assign(({ context, event }) => {
       if (event.type !== 'SPEECH_ENQUEUED') return {};
-      const queue = [...context.queue, { id: event.id, priority: event.priority, seq: context.seq }].sort(byPriorityThenFifo);
-      return { queue, seq: context.seq + 1 };
+      const entry = { id: event.id, priority: event.priority, seq: context.seq, kind: event.kind };
+      return { queue: [...context.queue.filter((q) => q.id !== event.id), entry].sort(byPriorityThenFifo), seq: context.seq + 1 };
     }),
-    dropFromQueue: assign({
-      queue: ({ context, event }) => context.queue.filter((q) => !('id' in event) || q.id !== event.id),
+    dropFromQueue: assign({ queue: ({ context, event }) => context.queue.filter((q) => !('id' in event) || q.id !== event.id) }),
+    popNext: assign(({ context }) => ({
+      current: context.queue[0]!.id,
+      currentKind: context.queue[0]!.kind,
+      queue: context.queue.slice(1),
+      segmentStarted: false,
+    })),
+    releaseCurrent: assign({ current: null, currentKind: null, segmentStarted: false }),
+    markSegmentStarted: assign({ segmentStarted: true }),
+    trackToolStep: assign({
+      toolSteps: ({ context, event }) =>
+        event.type === 'STEP_DONE' && event.toolsPending && !context.toolSteps.includes(event.id) ? [...context.toolSteps, event.id] : context.toolSteps,
     }),
-    popNext: assign(({ context }) => ({ current: context.queue[0]!.id, queue: context.queue.slice(1) })),
-    releaseCurrent: assign(({ context }) => ({ current: null, lastPlayoutEndAt: context.now() })),
+    untrackToolStep: assign({ toolSteps: ({ context, event }) => context.toolSteps.filter((id) => !('id' in event) || id !== event.id) }),
+    setToolsRunning: assign({ toolsRunning: ({ context, event }) => (event.type === 'TOOLS_CHANGED' ? event.running : context.toolsRunning) }),
+    userStartsSpeaking: assign({ userSpeaking: true }),
+    userStopsSpeaking: assign({ userSpeaking: false }),
+    capturePause: assign(({ context, event }, params: { preemptive: boolean }) => ({
+      paused: { id: factsOf(event)!.id, timeout: params.preemptive ? 0 : context.falseInterruptionTimeout },
+    })),
+    /** A pre-emptive pause becomes a real (resumable, reported) interruption once the user's speech counts. */
+    makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.falseInterruptionTimeout } })),
+    clearPause: assign({ paused: null }),
+    blockTurns: assign({ acceptingTurns: false }),
+    pauseScheduling: assign({ acceptingTurns: false, acceptingSpeech: false }),
+    setCanPause: assign({
+      pauseEnabled: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? event.pauseEnabled : context.pauseEnabled),
+    }),
     // Effects, provided by the runtime:
     authorizeSpeech: (_, _params: { id: string }) => {},
     rejectSpeech: (_, _params: { id: string }) => {},
     pauseOutput: () => {},
     resumeOutput: () => {},
     interruptSpeech: (_, _params: { id: string }) => {},
-    reportResumed: () => {},
-    reportNotResumed: () => {},
-    markAgentSpeechStarted: () => {},
+    /** A real pause ended without a transcript: the interruption was false (resumed: was the speech still there). */
+    reportFalseInterruption: (_, _params: { resumed: boolean }) => {},
     acceptTurn: () => {},
-    capturePause: assign(({ event }) => ({
-      paused: { id: factsOf(event)!.id, captured: 'speaking' as const, timeout: 0 },
-    })),
-    setPausedCaptured: assign(({ context }, params: { captured: 'speaking' | 'thinking'; preemptive: boolean }) => ({
-      paused: context.paused && {
-        ...context.paused,
-        captured: params.captured,
-        timeout: params.preemptive ? 0 : context.falseInterruptionTimeout,
-      },
-    })),
-    clearPause: assign({ paused: null }),
-    /** Only a pause that followed real user audio counts as a false interruption; a pre-emptive one is silent. */
-
-    blockTurns: assign({ acceptingTurns: false }),
-    pauseScheduling: assign({ acceptingTurns: false, acceptingSpeech: false }),
-    setCanPause: assign({
-      pauseEnabled: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? event.pauseEnabled : context.pauseEnabled),
-    }),
   },
 }).createMachine({
   id: 'activity',
@@ -172,7 +192,7 @@ export const activityMachine = setup({
     queue: [],
     seq: 0,
     current: null,
-    lastPlayoutEndAt: null,
+    currentKind: null,
     minConsecutiveSpeechDelay: input.minConsecutiveSpeechDelay,
     interruption: input.interruption,
     pauseEnabled: input.pauseEnabled,
@@ -180,13 +200,21 @@ export const activityMachine = setup({
     paused: null,
     acceptingTurns: true,
     acceptingSpeech: true,
-    now: input.now ?? Date.now,
+    segmentStarted: false,
+    toolsRunning: 0,
+    toolSteps: [],
+    userSpeaking: false,
   }),
   on: {
+    // The runtime creates children in this actor's system (`parent`); only the parent may stop them.
+    STOP_CHILD: { actions: stopChild(({ event }) => (event as { ref: AnyActorRef }).ref) },
     SPEECH_ENQUEUED: [
       { guard: 'acceptsSpeech', actions: 'enqueue' },
       { actions: { type: 'rejectSpeech', params: ({ event }) => ({ id: event.id }) } },
     ],
+    PLAYBACK_STARTED: { guard: 'isCurrent', actions: 'markSegmentStarted' },
+    TOOLS_CHANGED: { actions: 'setToolsRunning' },
+    TOOL_STEP_DONE: { actions: 'untrackToolStep' },
     BLOCK_TURNS: { actions: 'blockTurns' },
     PAUSE_SCHEDULING: { actions: 'pauseScheduling' },
     CAN_PAUSE_CHANGED: { actions: 'setCanPause' },
@@ -203,48 +231,51 @@ export const activityMachine = setup({
       states: {
         initializing: { on: { STARTED: 'listening' } },
         listening: {
-          on: { REPLY_SCHEDULED: 'thinking', PLAYBACK_STARTED: 'speaking' },
+          always: [
+            { guard: 'audible', target: 'speaking' },
+            { guard: and(['busy', not('paused')]), target: 'thinking' },
+          ],
         },
         thinking: {
-          on: {
-            PLAYBACK_STARTED: 'speaking',
-            REPLY_FINISHED: { guard: and(['noBackgroundSpeech', 'idleScheduler']), target: 'listening' },
-          },
+          always: [
+            { guard: 'audible', target: 'speaking' },
+            { guard: or([not('busy'), 'paused']), target: 'listening' },
+          ],
         },
         speaking: {
-          on: { REPLY_SCHEDULED: 'thinking' },
+          always: [
+            { guard: 'audible' },
+            { guard: and(['busy', not('paused')]), target: 'thinking' },
+            { target: 'listening' },
+          ],
         },
-      },
-      on: {
-        // After a playout: thinking while tools, background speeches or queued speeches are pending.
-        PLAYOUT_ENDED: [{ guard: or(['nextIsThinking', 'queueNotEmpty']), target: '.thinking' }, { target: '.listening' }],
-        REPLY_FINISHED: { guard: and(['noBackgroundSpeech', 'idleScheduler']), target: '.listening' },
       },
     },
     scheduler: {
       initial: 'idle',
       states: {
-        idle: {
-          always: { guard: 'queueNotEmpty', target: 'selecting' },
-        },
-        selecting: {
-          entry: 'popNext',
-          always: [{ guard: 'mustWaitBeforeNextSpeech', target: 'delaying' }, { target: 'authorized' }],
-        },
-        delaying: {
-          after: { consecutiveSpeechDelay: 'authorized' },
-          on: { SPEECH_DONE: { guard: 'isCurrent', target: 'idle', actions: assign({ current: null }) } },
-        },
+        idle: { always: { guard: 'queueNotEmpty', target: 'selecting' } },
+        selecting: { entry: 'popNext', always: 'authorized' },
         authorized: {
           entry: { type: 'authorizeSpeech', params: ({ context }) => ({ id: context.current! }) },
           on: {
-            STEP_DONE: { guard: 'isCurrent', target: 'idle', actions: 'releaseCurrent' },
-            SPEECH_DONE: { guard: 'isCurrent', target: 'idle', actions: 'releaseCurrent' },
+            STEP_DONE: { guard: 'isCurrent', target: 'cooldown', actions: ['trackToolStep', 'releaseCurrent'] },
+            SPEECH_DONE: { guard: 'isCurrent', target: 'cooldown', actions: 'releaseCurrent' },
           },
         },
+        /** `minConsecutiveSpeechDelay` between the end of one speech and the start of the next. */
+        cooldown: {
+          always: { guard: not('hasCooldown'), target: 'idle' },
+          after: { consecutiveSpeechDelay: 'idle' },
+        },
       },
-      on: {
-        SPEECH_DONE: { actions: 'dropFromQueue' },
+      on: { SPEECH_DONE: { actions: ['dropFromQueue', 'untrackToolStep'] } },
+    },
+    floor: {
+      initial: 'free',
+      states: {
+        free: { on: { USER_SPEECH_START: { target: 'user', actions: 'userStartsSpeaking' } } },
+        user: { on: { USER_SPEECH_END: { target: 'free', actions: 'userStopsSpeaking' } } },
       },
     },
     pause: {
@@ -254,14 +285,9 @@ export const activityMachine = setup({
           on: {
             AUDIO_ACTIVITY: [
               {
-                guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords', 'pauseEnabled', 'agentSpeaking']),
-                target: ['paused', '#activity.agent.listening'],
-                actions: ['capturePause', { type: 'setPausedCaptured', params: { captured: 'speaking', preemptive: false } }, 'pauseOutput'],
-              },
-              {
                 guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords', 'pauseEnabled']),
-                target: ['paused', '#activity.agent.listening'],
-                actions: ['capturePause', { type: 'setPausedCaptured', params: { captured: 'thinking', preemptive: false } }, 'pauseOutput'],
+                target: 'paused',
+                actions: [{ type: 'capturePause', params: { preemptive: false } }, 'pauseOutput'],
               },
               {
                 guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords']),
@@ -274,9 +300,9 @@ export const activityMachine = setup({
             },
             // The user starts while a reply is being prepared: hold its audio back until we know more.
             USER_SPEECH_START: {
-              guard: and(['audioInterruptsAllowed', 'currentInterruptible', not('agentSpeaking'), 'pauseEnabled']),
+              guard: and(['audioInterruptsAllowed', 'currentInterruptible', not('audible'), 'pauseEnabled']),
               target: 'paused',
-              actions: ['capturePause', { type: 'setPausedCaptured', params: { captured: 'thinking', preemptive: true } }, 'pauseOutput'],
+              actions: [{ type: 'capturePause', params: { preemptive: true } }, 'pauseOutput'],
             },
           },
         },
@@ -284,9 +310,8 @@ export const activityMachine = setup({
           on: {
             USER_SPEECH_END: 'timing',
             AUDIO_ACTIVITY: {
-              // A pre-emptive pause becomes a real (resumable) interruption once the speech is long enough.
               guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords']),
-              actions: { type: 'setPausedCaptured', params: ({ context }) => ({ captured: context.paused!.captured, preemptive: false }) },
+              actions: 'makePauseReal',
             },
           },
         },
@@ -295,19 +320,15 @@ export const activityMachine = setup({
             // Only a pause that followed real user audio is reported; a pre-emptive one (timeout 0) resumes silently.
             falseInterruptionTimeout: [
               {
-                guard: and(['pausedIsCurrent', 'capturedSpeaking']),
-                target: ['none', '#activity.agent.speaking'],
-                actions: ['resumeOutput', 'markAgentSpeechStarted', 'reportResumed', 'clearPause'],
-              },
-              {
-                guard: 'pausedIsCurrent',
-                target: ['none', '#activity.agent.thinking'],
-                actions: ['resumeOutput', 'reportResumed', 'clearPause'],
-              },
-              {
+                guard: 'pauseWasReal',
                 target: 'none',
-                actions: ['resumeOutput', 'reportNotResumed', 'clearPause'],
+                actions: [
+                  { type: 'reportFalseInterruption', params: ({ context }) => ({ resumed: context.paused!.id === context.current }) },
+                  'clearPause',
+                  'resumeOutput',
+                ],
               },
+              { target: 'none', actions: ['clearPause', 'resumeOutput'] },
             ],
           },
           on: { USER_SPEECH_START: 'paused' },
@@ -320,7 +341,7 @@ export const activityMachine = setup({
           target: '.none',
           actions: [{ type: 'interruptSpeech', params: ({ context }) => ({ id: context.paused!.id }) }, 'clearPause'],
         },
-        // The paused speech finished its step (e.g. a silent tool step): its pause must not leak into the next one.
+        // The paused speech ended (or finished its step): its pause must not leak into the next speech.
         STEP_DONE: { guard: 'isPausedSpeech', target: '.none', actions: ['clearPause', 'resumeOutput'] },
         SPEECH_DONE: { guard: 'isPausedSpeech', target: '.none', actions: ['clearPause', 'resumeOutput'] },
       },

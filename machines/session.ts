@@ -1,4 +1,4 @@
-import { and, assign, fromPromise, setup } from 'xstate';
+import { and, assign, fromPromise, raise, setup, stopChild, type AnyActorRef } from 'xstate';
 
 /**
  * The session's lifecycle `initializing → starting → running → closing → closed`, the handoff between agent
@@ -19,20 +19,31 @@ export interface SessionContext {
   closeReason: CloseReason | null;
   closeError: unknown;
   drain: boolean;
+  /** Unrecoverable errors per model kind since that kind last worked; more than `maxUnrecoverableErrors` closes. */
+  errorCounts: { llm: number; stt: number; tts: number };
+  maxUnrecoverableErrors: number;
 }
+
+export type ModelKind = 'llm' | 'stt' | 'tts';
 
 export type SessionEvent =
   | { type: 'START' }
   | { type: 'UPDATE_AGENT'; agent: unknown }
   | { type: 'STATES_CHANGED'; agentState: string; userState: string; toolsRunning: number }
   | { type: 'FINAL_TRANSCRIPT' }
+  /** An unrecoverable model error (a retried one never counts). */
+  | { type: 'MODEL_FAILED'; kind: ModelKind; error: unknown }
+  /** The kind worked again (the agent spoke: llm and tts; a final transcript: stt). */
+  | { type: 'MODEL_RECOVERED'; kinds: ModelKind[] }
+  /** Stops a child the runtime created under this actor (an activity, the output channel). */
+  | { type: 'STOP_CHILD'; ref: AnyActorRef }
   | { type: 'CLOSE'; reason: CloseReason; error?: unknown; drain?: boolean };
 
 export const sessionMachine = setup({
   types: {
     context: {} as SessionContext,
     events: {} as SessionEvent,
-    input: {} as { userAwayTimeout: number | null },
+    input: {} as { userAwayTimeout: number | null; maxUnrecoverableErrors?: number },
   },
   actors: {
     startSession: fromPromise<void>(async () => {}),
@@ -47,6 +58,8 @@ export const sessionMachine = setup({
       return s.agentState === 'listening' && s.userState === 'listening' && s.toolsRunning === 0;
     },
     hasPendingAgent: ({ context }) => context.pendingAgent !== null,
+    errorBudgetSpent: ({ context, event }) =>
+      event.type === 'MODEL_FAILED' && context.errorCounts[event.kind] + 1 > context.maxUnrecoverableErrors,
   },
   delays: {
     userAwayTimeout: ({ context }) => context.userAwayTimeout ?? 0,
@@ -62,6 +75,19 @@ export const sessionMachine = setup({
     ),
     queueAgent: assign({ pendingAgent: ({ event }) => (event.type === 'UPDATE_AGENT' ? event.agent : null) }),
     takePendingAgent: assign(({ context }) => ({ handoffAgent: context.pendingAgent, pendingAgent: null })),
+    countError: assign({
+      errorCounts: ({ context, event }) =>
+        event.type === 'MODEL_FAILED' ? { ...context.errorCounts, [event.kind]: context.errorCounts[event.kind] + 1 } : context.errorCounts,
+    }),
+    resetErrors: assign({
+      errorCounts: ({ context, event }) => {
+        if (event.type !== 'MODEL_RECOVERED') return context.errorCounts;
+        const next = { ...context.errorCounts };
+        for (const k of event.kinds) next[k] = 0;
+        return next;
+      },
+    }),
+    closeForError: raise(({ event }) => ({ type: 'CLOSE' as const, reason: 'error' as const, error: event.type === 'MODEL_FAILED' ? event.error : undefined })),
     // Effects, provided by the runtime:
     fenceCurrentActivity: () => {},
     markUserAway: () => {},
@@ -80,8 +106,12 @@ export const sessionMachine = setup({
     closeReason: null,
     closeError: null,
     drain: false,
+    errorCounts: { llm: 0, stt: 0, tts: 0 },
+    maxUnrecoverableErrors: input.maxUnrecoverableErrors ?? 3,
   }),
   on: {
+    // The runtime creates children in this actor's system (`parent`); only the parent may stop them.
+    STOP_CHILD: { actions: stopChild(({ event }) => (event as { ref: AnyActorRef }).ref) },
     CLOSE: { target: '.closing', actions: 'recordClose' },
     STATES_CHANGED: { actions: 'recordStates' },
   },
@@ -122,6 +152,16 @@ export const sessionMachine = setup({
             },
           },
         },
+        /** The unrecoverable-error budget: a kind that keeps failing closes the session with reason `error`. */
+        errors: {
+          on: {
+            MODEL_FAILED: [
+              { guard: 'errorBudgetSpent', actions: ['countError', 'closeForError'] },
+              { actions: 'countError' },
+            ],
+            MODEL_RECOVERED: { actions: 'resetErrors' },
+          },
+        },
         away: {
           initial: 'disarmed',
           states: {
@@ -154,7 +194,12 @@ export const sessionMachine = setup({
       on: { CLOSE: {} },
     },
     closed: {
-      on: { START: { target: 'starting', actions: assign({ closeReason: null, closeError: null, drain: false }) } },
+      on: {
+        START: {
+          target: 'starting',
+          actions: assign({ closeReason: null, closeError: null, drain: false, errorCounts: { llm: 0, stt: 0, tts: 0 } }),
+        },
+      },
     },
   },
 });

@@ -20,7 +20,10 @@ export interface UserTurnContext {
   hasStt: boolean;
   minDelay: number;
   maxDelay: number;
-  detector: TurnDetector | null;
+  /** An end-of-turn model is provided (as the `predictEndOfTurn` actor). */
+  hasDetector: boolean;
+  /** Probability below which `maxDelay` applies instead of `minDelay`. */
+  unlikelyThreshold: number;
   transcript: string;
   confidences: number[];
   interim: string;
@@ -33,20 +36,26 @@ export interface UserTurnContext {
   sttEnded: boolean;
   /** Delay chosen for the pending commit. */
   delay: number;
-  now: () => number;
+  /** Epoch ms of the latest timed event: the machine keeps no clock of its own. */
+  clock: number;
+  /** When the pending commit's delay runs out (set on entering `waiting`). */
+  commitDueAt: number;
 }
 
+/** Every event may carry `now`: the epoch ms it was sent at (the machine keeps no clock of its own). */
 export type UserTurnEvent =
-  | { type: 'VAD_SPEECH_START'; at: number }
-  | { type: 'VAD_SPEECH_END'; at: number }
-  | { type: 'STT_SPEECH_START'; at: number }
-  | { type: 'STT_SPEECH_END'; at: number }
-  | { type: 'INTERIM_TRANSCRIPT'; text: string }
-  | { type: 'FINAL_TRANSCRIPT'; text: string; confidence?: number; at: number; endAt?: number }
-  | { type: 'USER_AWAY' }
-  | { type: 'COMMIT_TURN' }
-  | { type: 'TURN_ACCEPTED' }
-  | { type: 'CLEAR_TURN' }
+  | { type: 'VAD_SPEECH_START'; at: number; now?: number }
+  | { type: 'VAD_SPEECH_END'; at: number; now?: number }
+  | { type: 'STT_SPEECH_START'; at: number; now?: number }
+  | { type: 'STT_SPEECH_END'; at: number; now?: number }
+  | { type: 'INTERIM_TRANSCRIPT'; text: string; at?: number }
+  | { type: 'FINAL_TRANSCRIPT'; text: string; confidence?: number; at: number; endAt?: number; now?: number }
+  | { type: 'USER_AWAY'; at?: number }
+  | { type: 'COMMIT_TURN'; at?: number }
+  | { type: 'TURN_ACCEPTED'; at?: number }
+  | { type: 'CLEAR_TURN'; at?: number }
+  /** A transcript the previous agent collected but did not commit (handoff): this turn goes on with it. */
+  | { type: 'CARRY_OVER'; transcript: string; speechStartedAt: number | null; lastSpeakingAt: number | null; lastFinalAt: number | null; at: number }
   | { type: 'UPDATE_ENDPOINTING'; minDelay?: number; maxDelay?: number };
 
 export interface EndOfTurnInfo {
@@ -65,9 +74,20 @@ export interface UserTurnInput {
   hasStt: boolean;
   minDelay: number;
   maxDelay: number;
-  detector?: TurnDetector | null;
-  now?: () => number;
+  /** The end-of-turn model, if any: only its threshold is kept; the runtime provides the predictor actor. */
+  detector?: { unlikelyThreshold: number } | null;
+  /** Epoch ms at creation. */
+  now: number;
 }
+
+/**
+ * The present as the machine knows it: the `now` an event was sent at, a predictor's answer time, or the latest
+ * known (`at` is when speech happened, which VAD events back-date; it is the present only when no `now` is given).
+ */
+const timeOf = (context: UserTurnContext, event: unknown): number => {
+  const e = event as { now?: number; at?: number; output?: { at?: number } };
+  return Math.max(context.clock, e.now ?? e.output?.at ?? e.at ?? context.clock);
+};
 
 export const userTurnMachine = setup({
   types: {
@@ -77,9 +97,8 @@ export const userTurnMachine = setup({
     emitted: {} as UserTurnEmitted,
   },
   actors: {
-    predictEndOfTurn: fromPromise<number, { detector: TurnDetector; transcript: string }>(({ input }) =>
-      input.detector.predictEndOfTurn(input.transcript),
-    ),
+    /** Provided by the runtime: the end-of-turn probability and when it was known. */
+    predictEndOfTurn: fromPromise<{ probability: number; at: number }, { transcript: string }>(async () => ({ probability: 1, at: 0 })),
   },
   guards: {
     sttMode: ({ context }) => context.mode === 'stt',
@@ -87,27 +106,35 @@ export const userTurnMachine = setup({
     vadEndCanCommit: ({ context }) => context.mode === 'vad' && (!context.hasStt || context.transcript.trim().length > 0),
     finalCanCommit: ({ context }) => (context.mode === 'vad' && !context.speaking) || (context.mode === 'stt' && context.sttEnded),
     sttEndCanCommit: ({ context }) => context.mode === 'stt' && context.transcript.trim().length > 0,
+    userSilent: ({ context }) => !context.speaking,
     nonEmptyFinal: ({ event }) => event.type === 'FINAL_TRANSCRIPT' && event.text.trim().length > 0,
-    delayElapsed: ({ context }) => (context.lastSpeakingAt ?? context.now()) + context.delay <= context.now(),
-    noPrediction: ({ context }) => context.detector === null || !context.transcript.trim(),
+    delayElapsed: ({ context, event }) => {
+      const now = timeOf(context, event);
+      return (context.lastSpeakingAt ?? now) + context.delay <= now;
+    },
+    noPrediction: ({ context }) => !context.hasDetector || !context.transcript.trim(),
     endUnlikely: ({ context, event }) =>
-      context.detector !== null && (event as unknown as { output: number }).output < context.detector.unlikelyThreshold,
+      (event as unknown as { output: { probability: number } }).output.probability < context.unlikelyThreshold,
   },
   delays: {
     /** The turn commits at lastSpeakingAt + delay; if that moment passed already, at once. */
-    endpointingDelay: ({ context }) =>
-      Math.max(0, (context.lastSpeakingAt ?? context.now()) + context.delay - context.now()),
+    endpointingDelay: ({ context, event }) => {
+      const now = timeOf(context, event);
+      return Math.max(0, (context.lastSpeakingAt ?? now) + context.delay - now);
+    },
   },
   actions: {
     speechStarted: assign(({ context, event }) => ({
       speaking: true,
       sttEnded: event.type === 'STT_SPEECH_START' ? false : context.sttEnded,
       speechStartedAt: context.speechStartedAt ?? (event as { at: number }).at,
+      clock: timeOf(context, event),
     })),
     speechEnded: assign(({ context, event }) => ({
       speaking: false,
       lastSpeakingAt: (event as { at: number }).at,
       sttEnded: event.type === 'STT_SPEECH_END' ? true : context.sttEnded,
+      clock: timeOf(context, event),
     })),
     storeInterim: assign({ interim: ({ event }) => (event.type === 'INTERIM_TRANSCRIPT' ? event.text : '') }),
     appendFinal: assign(({ context, event }) => {
@@ -118,13 +145,31 @@ export const userTurnMachine = setup({
         confidences: event.confidence === undefined ? context.confidences : [...context.confidences, event.confidence],
         interim: '',
         lastFinalAt: event.at,
+        clock: timeOf(context, event),
         // Without a VAD-derived anchor, the transcript's own end time (or its arrival) marks the end of speech.
         lastSpeakingAt: context.speaking ? context.lastSpeakingAt : (event.endAt ?? context.lastSpeakingAt ?? event.at),
       };
     }),
     useMinDelay: assign({ delay: ({ context }) => context.minDelay }),
     useMaxDelay: assign({ delay: ({ context }) => context.maxDelay }),
-    requestCommit: emit(({ context }) => ({
+    planCommit: assign({
+      commitDueAt: ({ context, event }) => {
+        const now = timeOf(context, event);
+        return Math.max(now, (context.lastSpeakingAt ?? now) + context.delay);
+      },
+    }),
+    tick: assign({ clock: ({ context, event }) => timeOf(context, event) }),
+    carryOver: assign(({ context, event }) => {
+      if (event.type !== 'CARRY_OVER' || !event.transcript.trim()) return {};
+      return {
+        transcript: context.transcript ? `${event.transcript} ${context.transcript}` : event.transcript,
+        speechStartedAt: event.speechStartedAt ?? context.speechStartedAt,
+        lastSpeakingAt: context.lastSpeakingAt ?? event.lastSpeakingAt,
+        lastFinalAt: context.lastFinalAt ?? event.lastFinalAt,
+        clock: timeOf(context, event),
+      };
+    }),
+    requestCommit: emit(({ context, event }) => ({
       type: 'endOfTurn' as const,
       info: {
         transcript: context.transcript,
@@ -134,7 +179,8 @@ export const userTurnMachine = setup({
         speechStartedAt: context.speechStartedAt,
         lastSpeakingAt: context.lastSpeakingAt,
         lastFinalAt: context.lastFinalAt,
-        committedAt: context.now(),
+        // A commit by the endpointing timer happened when the delay ran out; any other, at its event.
+        committedAt: event.type.startsWith('xstate.after') ? context.commitDueAt : timeOf(context, event),
       },
     })),
     clearTurn: assign(({ context }) => ({
@@ -160,7 +206,8 @@ export const userTurnMachine = setup({
     hasStt: input.hasStt,
     minDelay: input.minDelay,
     maxDelay: input.maxDelay,
-    detector: input.detector ?? null,
+    hasDetector: !!input.detector,
+    unlikelyThreshold: input.detector?.unlikelyThreshold ?? 0,
     transcript: '',
     confidences: [],
     interim: '',
@@ -170,10 +217,11 @@ export const userTurnMachine = setup({
     lastFinalAt: null,
     sttEnded: false,
     delay: input.minDelay,
-    now: input.now ?? Date.now,
+    clock: input.now,
+    commitDueAt: input.now,
   }),
   on: {
-    INTERIM_TRANSCRIPT: { actions: 'storeInterim' },
+    INTERIM_TRANSCRIPT: { actions: ['tick', 'storeInterim'] },
     TURN_ACCEPTED: { actions: 'clearTurn' },
     CLEAR_TURN: { actions: 'clearTurn', target: '.endpointing.idle' },
     UPDATE_ENDPOINTING: { actions: 'updateEndpointing' },
@@ -209,7 +257,12 @@ export const userTurnMachine = setup({
       on: {
         VAD_SPEECH_START: { target: '.idle', actions: 'speechStarted' },
         STT_SPEECH_START: { guard: 'sttMode', target: '.idle', actions: 'speechStarted' },
-        COMMIT_TURN: { target: '.idle', actions: 'requestCommit' },
+        COMMIT_TURN: { target: '.idle', actions: ['tick', 'requestCommit'] },
+        // The carried transcript is committed like a final one: at once if the user is silent, else with this utterance.
+        CARRY_OVER: [
+          { guard: 'userSilent', target: '.deciding', actions: 'carryOver' },
+          { actions: 'carryOver' },
+        ],
       },
       states: {
         idle: {
@@ -243,7 +296,7 @@ export const userTurnMachine = setup({
             predicting: {
               invoke: {
                 src: 'predictEndOfTurn',
-                input: ({ context }) => ({ detector: context.detector!, transcript: context.transcript }),
+                input: ({ context }) => ({ transcript: context.transcript }),
                 onDone: [
                   { guard: 'endUnlikely', target: 'waiting', actions: 'useMaxDelay' },
                   { target: 'waiting', actions: 'useMinDelay' },
@@ -252,6 +305,7 @@ export const userTurnMachine = setup({
               },
             },
             waiting: {
+              entry: 'planCommit',
               // A delay that has already elapsed commits at once (a 0 ms timer would still cost a tick).
               always: { guard: 'delayElapsed', target: '#userTurn.endpointing.idle', actions: 'requestCommit' },
               after: { endpointingDelay: { target: '#userTurn.endpointing.idle', actions: 'requestCommit' } },

@@ -88,7 +88,9 @@ describe('interruptions', () => {
     await h.at(8000);
     expect(h.output.segments).toEqual([expect.objectContaining({ interrupted: false, playedMs: 4000 })]);
     expect(h.llm.requests.map((r) => r.key)).toEqual(['Hello']);
-    expect(historyText(h.session).slice(1)).toEqual(['user: Hello', `assistant: ${LONG}`]);
+    // The turn gets no reply, but what the user said is not lost: it stays in the history (and the agent's context).
+    expect(historyText(h.session).slice(1)).toEqual(['user: Hello', `assistant: ${LONG}`, 'user: hey listen']);
+    expect(h.agent.chatCtx.messages().map((m) => m.content.join(' ')).at(-1)).toBe('hey listen');
     await h.session.close();
   });
 

@@ -57,12 +57,13 @@ describe('one user turn', () => {
     expect(reply!.metrics!.startedSpeakingAt - user!.metrics!.stoppedSpeakingAt).toBe(1000);
 
     const usage = h.session.usage.modelUsage;
+    // The harness sends the STT no audio: a final transcript with 0 ms of audio behind it is no STT usage.
     expect(usage).toEqual([
-      { type: 'stt', label: 'fake-stt', requests: 1, audioDurationMs: 0 }, // the harness sends the STT no audio
       { type: 'llm', label: 'fake-llm', requests: 1, inputTokens: 2, outputTokens: 2, cachedInputTokens: 0 }, // instructions + user; 2 words
       { type: 'tts', label: 'fake-tts', requests: 1, charactersCount: 'Hi there!'.length, audioDurationMs: 1000 },
     ]);
-    expect(h.rec.of('session_usage_updated')).toHaveLength(3);
+    expect(h.rec.of('session_usage_updated')).toHaveLength(2);
+    expect(h.rec.of('metrics_collected').filter((e) => e.metrics.type === 'stt_metrics')).toEqual([]);
     expect(h.rec.of('session_usage_updated').at(-1)!.usage).toEqual(h.session.usage);
     h.session.usage.modelUsage[0]!.requests = 99; // a copy: the session's own count is untouched
     expect(h.session.usage.modelUsage[0]!.requests).toBe(1);

@@ -24,6 +24,11 @@ export interface RunContext<UserData = unknown> {
   readonly userdata: UserData;
   /** Waits until the audio of the step that called this tool has played out. */
   waitForPlayout(): Promise<void>;
+  /**
+   * Aborted when the speech that called the tool is interrupted or the session closes. A tool that does not stop
+   * is not waited for: its call gets a "cancelled" error output at once, and whatever it returns later is dropped.
+   */
+  readonly abortSignal: AbortSignal;
 }
 
 export interface FunctionTool<Args = any, UserData = any> extends ToolDefinition {

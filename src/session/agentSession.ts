@@ -1,16 +1,18 @@
-import { Observable, Subject } from 'rxjs';
-import { createActor, fromPromise, waitFor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { sessionMachine, type CloseReason } from '../../machines/session.ts';
+import type { Observable } from 'rxjs';
+import { createActor, fromPromise, waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { sessionMachine, type CloseReason, type ModelKind } from '../../machines/session.ts';
 import type { Agent } from '../agent.ts';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
-import { ChatContext, type ChatItem, type ChatMessage } from '../llm/chatContext.ts';
+import { ChatContext, type ChatItem } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
 import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
-import type { AgentSessionEvent, AgentSessionEventType, AgentState, ErrorSource, EventOf, UserState } from './events.ts';
+import { EventBus, type Listener } from './eventBus.ts';
+import type { AgentSessionEvent, AgentSessionEventType, AgentState, ErrorSource, UserState } from './events.ts';
+import type { ActivityHost, SessionHost } from './host.ts';
 import { resolveSessionOptions, type AgentSessionOptions, type ResolvedSessionOptions } from './options.ts';
 import { speechScope } from './speechContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
@@ -22,7 +24,6 @@ import { resolveTextTransforms } from './textPipeline.ts';
 import { UsageCollector, type SessionUsage } from './usage.ts';
 import type { TextTransform } from '../transcription/textTransforms.ts';
 
-type Listener<T extends AgentSessionEventType> = (ev: EventOf<T>) => void;
 type EventInit<E> = E extends { createdAt: number } ? Omit<E, 'createdAt'> & { createdAt?: number } : never;
 
 export interface StartOptions {
@@ -33,11 +34,14 @@ export interface StartOptions {
   roomOutputOptions?: unknown;
 }
 
+const MODEL_KINDS: readonly string[] = ['llm', 'stt', 'tts'];
+
 /**
- * A voice conversation: audio in → VAD/STT → end of turn → LLM → tools → TTS → audio out, driven by the
- * `session`, `activity`, `userTurn` and `speech` statecharts. See README for the event list and semantics.
+ * A voice conversation: audio in → VAD/STT → end of turn → LLM → tools → TTS → audio out. A facade over one actor
+ * system: the `session` statechart is its root; the agent activities, user turns, recognition, speeches and the
+ * audio output channel are actors under it. See README for the event list and semantics.
  */
-export class AgentSession<UserData = unknown> {
+export class AgentSession<UserData = unknown> implements SessionHost {
   readonly options: ResolvedSessionOptions;
   readonly stt: STT | null;
   readonly llm: LLM | null;
@@ -53,11 +57,8 @@ export class AgentSession<UserData = unknown> {
   readonly _ttsTextTransform: TextTransform;
   /** Applied to the input audio before recognition. */
   readonly noiseCancellation: NoiseCancellation | null;
-  /** @internal */
-  readonly _inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined;
   private readonly actor: Actor<typeof sessionMachine>;
-  private readonly subject = new Subject<AgentSessionEvent>();
-  private readonly listeners = new Map<string, Set<(ev: any) => void>>();
+  private readonly bus: EventBus;
   private activity: AgentActivity | null = null;
   private nextActivity: AgentActivity | null = null;
   private agent: Agent | null = null;
@@ -65,7 +66,6 @@ export class AgentSession<UserData = unknown> {
   private _userState: UserState = 'listening';
   private _userdata: UserData | undefined;
   private audioIn: AudioInput | null = null;
-  private errorCounts = { llm: 0, stt: 0, tts: 0 };
   private readonly usageCollector = new UsageCollector();
   private outputChannel: { device: AudioOutput; channel: AudioOutputChannel; stop(): void } | null = null;
   private startError: unknown = null;
@@ -78,10 +78,10 @@ export class AgentSession<UserData = unknown> {
     this.vad = opts.vad ?? null;
     this.tools = [...(opts.tools ?? [])];
     this._userdata = opts.userdata;
-    this._inspect = opts.inspect;
     this.noiseCancellation = opts.noiseCancellation ?? null;
     this._ttsTextTransform = resolveTextTransforms(this.options.ttsTextTransforms);
-    this.events$ = this.subject.asObservable();
+    this.bus = new EventBus((type, e) => this._reportError('session', `listener of ${type}`, e, true));
+    this.events$ = this.bus.events$;
     const self = this;
     this.input = {
       get audio() {
@@ -94,11 +94,11 @@ export class AgentSession<UserData = unknown> {
       },
     };
     this.output = { audio: null, transcription: null };
-    this.actor = this.createSessionActor();
+    this.actor = this.createSessionActor(opts.inspect);
     this.actor.start();
   }
 
-  private createSessionActor(): Actor<typeof sessionMachine> {
+  private createSessionActor(inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined): Actor<typeof sessionMachine> {
     return createActor(
       sessionMachine.provide({
         actors: {
@@ -114,7 +114,7 @@ export class AgentSession<UserData = unknown> {
           reportStartFailure: (_, { error }) => (this.startError = error),
         },
       }),
-      { input: { userAwayTimeout: this.options.userAwayTimeout }, inspect: this._inspect },
+      { input: { userAwayTimeout: this.options.userAwayTimeout, maxUnrecoverableErrors: this.options.maxUnrecoverableErrors }, inspect },
     );
   }
 
@@ -124,7 +124,6 @@ export class AgentSession<UserData = unknown> {
   get usage(): SessionUsage {
     return this.usageCollector.snapshot();
   }
-
   get agentState(): AgentState {
     return this._agentState;
   }
@@ -152,17 +151,19 @@ export class AgentSession<UserData = unknown> {
     const v = this.actor.getSnapshot().value;
     return typeof v === 'string' ? v : Object.keys(v)[0]!;
   }
+  /** The root of the session's actor system (for inspection and tests). */
+  get _rootActor(): AnyActorRef {
+    return this.actor;
+  }
 
   // ------------------------------------------------------------------ events
 
   on<T extends AgentSessionEventType>(type: T, fn: Listener<T>): this {
-    let set = this.listeners.get(type);
-    if (!set) this.listeners.set(type, (set = new Set()));
-    set.add(fn);
+    this.bus.on(type, fn);
     return this;
   }
   off<T extends AgentSessionEventType>(type: T, fn: Listener<T>): this {
-    this.listeners.get(type)?.delete(fn);
+    this.bus.off(type, fn);
     return this;
   }
   once<T extends AgentSessionEventType>(type: T, fn: Listener<T>): this {
@@ -176,15 +177,7 @@ export class AgentSession<UserData = unknown> {
   /** @internal */
   _emit<E extends AgentSessionEvent>(init: EventInit<E> | Omit<E, 'createdAt'>): void {
     const ev = { createdAt: Date.now(), ...init } as AgentSessionEvent;
-    for (const fn of [...(this.listeners.get(ev.type) ?? [])]) {
-      try {
-        fn(ev);
-      } catch (e) {
-        // A throwing listener must not break the conversation.
-        if (ev.type !== 'error') this._reportError('session', `listener of ${ev.type}`, e, true);
-      }
-    }
-    this.subject.next(ev);
+    this.bus.emit(ev);
     if (ev.type === 'metrics_collected' && this.usageCollector.add(ev.metrics)) this._emit({ type: 'session_usage_updated', usage: this.usage });
   }
 
@@ -208,28 +201,35 @@ export class AgentSession<UserData = unknown> {
     this._outputChannel(); // the output channel actor follows the device from the start
     const act = new AgentActivity(agent, this);
     this.activity = act;
-    this._addToHistory({ type: 'agent_handoff', id: shortId('item_'), newAgentId: agent.id, createdAt: Date.now() }, act, true);
+    this.recordHandoff(act, undefined);
     await act.start();
+  }
+
+  /** The handoff item goes to the history and to the new agent's own context. */
+  private recordHandoff(act: AgentActivity, oldAgentId: string | undefined): void {
+    const item: ChatItem = { type: 'agent_handoff', id: shortId('item_'), oldAgentId, newAgentId: act.agent.id, createdAt: Date.now() };
+    act.agent.chatCtx.insert(item);
+    this._addToHistory(item, true);
   }
 
   private async handoffImpl(agent: Agent): Promise<void> {
     const old = this.activity;
     const next = new AgentActivity(agent, this);
     this.nextActivity = next;
+    let carried: ReturnType<AgentActivity['turns']['pendingTranscript']> = null;
     if (old) {
       await old.drain();
+      carried = old.turns.pendingTranscript();
       await old.close();
     }
     this.activity = next;
     this.nextActivity = null;
     this.agent = agent;
-    this._addToHistory(
-      { type: 'agent_handoff', id: shortId('item_'), oldAgentId: old?.agent.id, newAgentId: agent.id, createdAt: Date.now() },
-      next,
-      true,
-    );
+    this.recordHandoff(next, old?.agent.id);
     await next.start();
-    if (old?.fencedTurn) next.takeOverTurn(old.fencedTurn);
+    if (old?.fencedTurn) next.turns.takeOver(old.fencedTurn);
+    // What the user said to the old agent but had not finished goes on as the new agent's turn.
+    if (carried) next.userTurn.send({ type: 'CARRY_OVER', ...carried, at: Date.now() });
   }
 
   private async closeImpl(reason: CloseReason, error: unknown, drain: boolean): Promise<void> {
@@ -255,7 +255,6 @@ export class AgentSession<UserData = unknown> {
       // Back to the constructed state, silently: a closed session can start again.
       this._agentState = 'initializing';
       this._userState = 'listening';
-      this.errorCounts = { llm: 0, stt: 0, tts: 0 };
     }
   }
 
@@ -271,6 +270,7 @@ export class AgentSession<UserData = unknown> {
     await this.close({ drain: true });
   }
 
+  /** Closes the session; resolves within `closeTimeout` of user code that does not stop (plus any drain). */
   async close(opts: { drain?: boolean; reason?: CloseReason } = {}): Promise<void> {
     const lc = this.lifecycle;
     if (lc !== 'closed') {
@@ -284,7 +284,7 @@ export class AgentSession<UserData = unknown> {
   /** The activity that should take a new speech: the hook's own, else the one about to start, else the current. */
   private targetActivity(): AgentActivity {
     const scope = speechScope.getStore();
-    if (scope?.activity instanceof AgentActivity && !scope.activity.closedOrClosing) return scope.activity;
+    if (scope?.activity instanceof AgentActivity && !scope.activity.closed) return scope.activity;
     const a = this.nextActivity ?? this.activity;
     if (!a) throw new Error('the session is not running (call start() first)');
     return a;
@@ -298,7 +298,7 @@ export class AgentSession<UserData = unknown> {
     return this.targetActivity().generateReply(opts);
   }
 
-  /** Interrupts the current and queued speeches; resolves when they have stopped. */
+  /** Interrupts the current and queued speeches; resolves when they have stopped (rejects, never throws). */
   interrupt(opts: { force?: boolean } = {}): Promise<void> {
     if (!this.activity) return Promise.resolve();
     return this.activity.interrupt(opts);
@@ -306,7 +306,7 @@ export class AgentSession<UserData = unknown> {
 
   /** Manual turn detection: ends the user's turn now. */
   commitUserTurn(): void {
-    this.activity?.userTurn.send({ type: 'COMMIT_TURN' });
+    this.activity?.userTurn.send({ type: 'COMMIT_TURN', at: Date.now() });
   }
 
   /** Drops the transcript collected for the current user turn. */
@@ -317,67 +317,45 @@ export class AgentSession<UserData = unknown> {
   // ------------------------------------------------------------------ internal, used by activities
 
   /** @internal */
-  _addToHistory(item: ChatItem, from: AgentActivity, announce: boolean): void {
-    void from;
+  _addToHistory(item: ChatItem, announce: boolean): void {
     this.history.insert(item);
     if (announce && (item.type === 'message' || item.type === 'agent_handoff')) this._emit({ type: 'conversation_item_added', item });
   }
 
-  /** @internal a user turn that gets no reply still belongs in the history */
-  _addUserMessageWithoutReply(act: AgentActivity, msg: ChatMessage): void {
-    if (!msg.content.join('').trim()) return;
-    act.agent.chatCtx.insert(msg);
-    this._addToHistory(msg, act, true);
-  }
-
   /** @internal */
-  _onActivitySnapshot(act: AgentActivity, state: string): void {
-    if (act !== this.activity || state === 'initializing') return;
-    this.setAgentState(state as AgentState);
-  }
-
-  /** @internal */
-  _onUserTurnSnapshot(act: AgentActivity, state: string): void {
-    if (act !== this.activity) return;
-    this.setUserState(state as UserState, act.userStateAt ?? undefined);
-  }
-
-  private setAgentState(s: AgentState): void {
-    if (s === this._agentState) return;
+  _onAgentState(act: ActivityHost, state: string): void {
+    if (act !== this.activity || state === 'initializing' || state === this._agentState) return;
     const old = this._agentState;
-    this._agentState = s;
-    if (s === 'speaking') this.errorCounts.llm = this.errorCounts.tts = 0;
-    this._emit({ type: 'agent_state_changed', oldState: old, newState: s });
-    this._statesChanged();
-  }
-
-  private setUserState(s: UserState, createdAt?: number): void {
-    if (s === this._userState) return;
-    const old = this._userState;
-    this._userState = s;
-    this._emit({ type: 'user_state_changed', oldState: old, newState: s, ...(createdAt !== undefined ? { createdAt } : {}) });
-    this._statesChanged();
-  }
-
-  /** @internal keeps the away timer in step with both states and running tools */
-  _statesChanged(): void {
-    if (this.options.userAwayTimeout === null) return; // the away timer is the only consumer
-    this.actor.send({
-      type: 'STATES_CHANGED',
-      agentState: this._agentState,
-      userState: this._userState,
-      toolsRunning: this.activity?.toolsRunning ?? 0,
-    });
+    this._agentState = state as AgentState;
+    if (state === 'speaking') this._agentSpoke();
+    this._emit({ type: 'agent_state_changed', oldState: old, newState: state as AgentState });
+    this.statesChanged();
   }
 
   /** @internal */
-  _finalTranscript(): void {
+  _onUserState(act: ActivityHost, state: UserState, at?: number): void {
+    if (act !== this.activity || state === this._userState) return;
+    const old = this._userState;
+    this._userState = state;
+    this._emit({ type: 'user_state_changed', oldState: old, newState: state, ...(at !== undefined ? { createdAt: at } : {}) });
+    this.statesChanged();
+  }
+
+  /** Keeps the away timer in step with both states. */
+  private statesChanged(): void {
+    if (this.options.userAwayTimeout === null) return; // the away timer is the only consumer
+    this.actor.send({ type: 'STATES_CHANGED', agentState: this._agentState, userState: this._userState, toolsRunning: this.activity?.actor.getSnapshot().context.toolsRunning ?? 0 });
+  }
+
+  /** @internal */
+  _userHeard(): void {
+    this.actor.send({ type: 'MODEL_RECOVERED', kinds: ['stt'] });
     if (this._agentState === 'listening' && this._userState === 'listening') this.actor.send({ type: 'FINAL_TRANSCRIPT' });
   }
 
   /** @internal */
-  _sttRecovered(): void {
-    this.errorCounts.stt = 0;
+  _agentSpoke(): void {
+    this.actor.send({ type: 'MODEL_RECOVERED', kinds: ['llm', 'tts'] });
   }
 
   /** @internal the channel actor of the current audio output (created for the device in `output.audio`) */
@@ -385,7 +363,7 @@ export class AgentSession<UserData = unknown> {
     const device = this.output.audio;
     if (this.outputChannel?.device !== device) {
       this.outputChannel?.stop();
-      this.outputChannel = device ? { device, ...createAudioOutputChannel(device, this._inspect) } : null;
+      this.outputChannel = device ? { device, ...createAudioOutputChannel(device, this.actor) } : null;
     }
     return this.outputChannel?.channel ?? null;
   }
@@ -396,19 +374,12 @@ export class AgentSession<UserData = unknown> {
   }
 
   /**
-   * @internal Every failure ends here: an `error` event, and for unrecoverable model errors a count that closes
-   * the session once it exceeds `maxUnrecoverableErrors`.
+   * @internal Every failure ends here: an `error` event; unrecoverable model errors count toward the session
+   * machine's error budget, which closes the session once a kind exceeds `maxUnrecoverableErrors`.
    */
   _reportError(source: ErrorSource, label: string, e: unknown, recoverable: boolean): void {
     const error = e instanceof Error ? e : new Error(String(e));
     this._emit({ type: 'error', error, source, label, recoverable });
-    const lc = this.lifecycle;
-    if (recoverable || lc === 'closing' || lc === 'closed') return;
-    if (source === 'llm' || source === 'stt' || source === 'tts') {
-      this.errorCounts[source]++;
-      if (this.errorCounts[source] > this.options.maxUnrecoverableErrors) {
-        this.actor.send({ type: 'CLOSE', reason: 'error', error });
-      }
-    }
+    if (!recoverable && MODEL_KINDS.includes(source)) this.actor.send({ type: 'MODEL_FAILED', kind: source as ModelKind, error });
   }
 }

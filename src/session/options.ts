@@ -35,6 +35,11 @@ export interface AgentSessionOptions<UserData = unknown> {
   preemptiveGeneration?: boolean;
   /** Unrecoverable errors of one kind (llm, stt, tts) tolerated before the session closes with reason `error`. */
   maxUnrecoverableErrors?: number;
+  /**
+   * ms that closing waits for user code (tools that ignore their abort signal, hooks that never return) and that
+   * a drain waits for speeches to finish; then the session closes regardless. close() resolves within this bound.
+   */
+  closeTimeout?: number;
   userdata?: UserData;
   /** Cleans the input audio before VAD and STT, e.g. `rnnoise()`. */
   noiseCancellation?: NoiseCancellation;
@@ -59,6 +64,7 @@ export interface ResolvedSessionOptions {
   useTtsAlignedTranscript: boolean;
   preemptiveGeneration: boolean;
   maxUnrecoverableErrors: number;
+  closeTimeout: number;
 }
 
 const nonNegative = (name: string, v: number | undefined, dflt: number): number => {
@@ -96,5 +102,6 @@ export function resolveSessionOptions(o: AgentSessionOptions<unknown>): Resolved
     useTtsAlignedTranscript: o.useTtsAlignedTranscript ?? false,
     preemptiveGeneration: o.preemptiveGeneration ?? false,
     maxUnrecoverableErrors: o.maxUnrecoverableErrors ?? 3,
+    closeTimeout: nonNegative('closeTimeout', o.closeTimeout, 2000),
   };
 }

@@ -1,5 +1,6 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
-import { speechMachine } from '../../machines/speech.ts';
+import { speechMachine, type ToolChoiceMode } from '../../machines/speech.ts';
+import type { SpeechKind } from '../../machines/activity.ts';
 import type { ChatItem } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
 import { speechScope } from './speechContext.ts';
@@ -55,20 +56,50 @@ export class SpeechHandle {
   error: Error | null = null;
   /** @internal the activity that owns it */
   _owner: unknown = null;
-  /** @internal the number of tool tasks still running for this speech */
-  _toolsRunning = 0;
+  /** Whether the application asked for it (say / generateReply), rather than the framework (a user turn's reply). */
+  readonly userInitiated: boolean;
+  readonly kind: SpeechKind;
+  private readonly abort = new AbortController();
 
-  constructor(opts: { allowInterruptions: boolean; priority?: number; parent?: AnyActorRef }) {
+  constructor(opts: {
+    allowInterruptions: boolean;
+    priority?: number;
+    parent?: AnyActorRef;
+    kind?: SpeechKind;
+    userInitiated?: boolean;
+    maxToolSteps?: number;
+    toolChoice?: ToolChoiceMode;
+  }) {
     this.id = shortId('speech_');
+    this.kind = opts.kind ?? 'reply';
+    this.userInitiated = opts.userInitiated ?? false;
     // A child of the activity's actor: same actor system (cheaper, and inspected as one tree).
     const slot = takeSlot(opts.parent);
     this.actor = createActor(speechMachine, {
       id: slot.actorId,
-      input: { id: this.id, priority: opts.priority ?? SPEECH_PRIORITY_NORMAL, allowInterruptions: opts.allowInterruptions },
+      input: {
+        id: this.id,
+        priority: opts.priority ?? SPEECH_PRIORITY_NORMAL,
+        allowInterruptions: opts.allowInterruptions,
+        maxToolSteps: opts.maxToolSteps,
+        toolChoice: opts.toolChoice,
+      },
       parent: opts.parent,
     });
-    this.actor.subscribe({ complete: slot.release, error: slot.release });
+    this.actor.subscribe({
+      next: (s) => {
+        // The tools of an interrupted speech are told to stop (a speech that just ends has no tools left running).
+        if (s.context.interrupted && !this.abort.signal.aborted) this.abort.abort(new SpeechInterruptedError(this.id));
+      },
+      complete: slot.release,
+      error: slot.release,
+    });
     this.actor.start();
+  }
+
+  /** Aborted when the speech is interrupted or ends: tools get it as `ctx.abortSignal`. */
+  get abortSignal(): AbortSignal {
+    return this.abort.signal;
   }
 
   private get ctx() {
@@ -137,5 +168,17 @@ export class SpeechHandle {
   /** @internal */
   isAuthorized(): boolean {
     return this.actor.getSnapshot().matches('authorized');
+  }
+  /** @internal the step's tools are running */
+  runningTools(): boolean {
+    return this.actor.getSnapshot().matches('runningTools');
+  }
+}
+
+/** The reason of a speech's abort signal. */
+export class SpeechInterruptedError extends Error {
+  override name = 'SpeechInterruptedError';
+  constructor(readonly speechId: string) {
+    super(`speech ${speechId} was interrupted`);
   }
 }

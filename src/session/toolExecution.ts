@@ -72,6 +72,7 @@ export async function executeToolCall(
   tools: readonly FunctionTool[],
   makeContext: (call: FunctionCall) => RunContext,
   onUnexpectedError: (e: unknown, tool: string) => void,
+  signal: AbortSignal,
 ): Promise<ToolResult> {
   const fail = (msg: string): ToolResult => ({ call, output: makeOutput(call, msg, true), replyRequired: true, agent: null });
   const tool = tools.find((t) => t.name === call.name);
@@ -80,22 +81,49 @@ export async function executeToolCall(
   }
   let args: unknown;
   try {
-    const decoded = decodeArguments(call.arguments);
-    call.arguments = JSON.stringify(decoded);
-    args = tool.parse(decoded);
+    // The call keeps the model's arguments verbatim (what the model said is what the history shows).
+    args = tool.parse(decodeArguments(call.arguments));
   } catch (e) {
     return fail(`Error parsing arguments for \`${call.name}\`: ${(e as Error).message}`);
   }
   try {
     call.createdAt = Date.now();
-    const value = await tool.execute(args, makeContext(call));
+    if (signal.aborted) return fail(cancelledMessage(signal));
+    const value = await untilAborted(Promise.resolve().then(() => tool.execute(args, makeContext(call))), signal);
+    if (value === ABORTED) return fail(cancelledMessage(signal));
     const r = interpretReturn(value);
     if (r.error) return fail(r.error);
     return { call, output: makeOutput(call, r.text, false), replyRequired: r.replyRequired, agent: r.agent };
   } catch (e) {
+    if (signal.aborted) return fail(cancelledMessage(signal));
     if (e instanceof StopResponse) return { call, output: makeOutput(call, '', false), replyRequired: false, agent: null };
     if (e instanceof ToolError) return fail(e.message);
     onUnexpectedError(e, call.name);
     return fail('An internal error occurred');
   }
+}
+
+const ABORTED = Symbol('aborted');
+
+/** The tool's result, or ABORTED as soon as the signal fires (a tool that ignores the signal is not waited for). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | typeof ABORTED> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function cancelledMessage(signal: AbortSignal): string {
+  const reason = signal.reason instanceof Error ? signal.reason.message : 'the speech was interrupted';
+  return `The tool call was cancelled: ${reason}`;
 }

@@ -29,6 +29,8 @@ export class TranscriptPacer {
   private textDone = false;
   private audioMs = 0;
   private audioDone = false;
+  /** The audio stream failed: its length says nothing about the text, so word positions use the speech rate. */
+  private audioBroken = false;
   private timed: TimedString[] = [];
   private released = 0;
   private releasedChars = 0;
@@ -59,6 +61,11 @@ export class TranscriptPacer {
   pushAudio(durationMs: number, timedWords?: TimedString[]): void {
     this.audioMs += durationMs;
     if (timedWords?.length) this.timed.push(...timedWords);
+  }
+
+  /** The TTS failed part-way: only words the real audio reached count as heard (estimated at the speech rate). */
+  audioFailed(): void {
+    this.audioBroken = true;
   }
 
   endAudio(): void {
@@ -134,7 +141,7 @@ export class TranscriptPacer {
   private wordMiddle(i: number): number {
     const t = this.timed[i];
     if (t) return (t.startTime + t.endTime) / 2;
-    if (this.textDone && this.audioDone && this.audioMs > 0) {
+    if (this.textDone && this.audioDone && !this.audioBroken && this.audioMs > 0) {
       const total = this.text.trimEnd().length || 1;
       const w = this.words[i]!;
       return ((w.start + w.end) / 2 / total) * this.audioMs;

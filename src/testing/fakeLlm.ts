@@ -76,7 +76,9 @@ export class FakeLLM implements LLM {
           }));
           if (calls.length) sub.next({ id, delta: { toolCalls: calls } });
           const completionTokens = words.length;
-          sub.next({ id, usage: { promptTokens: request.chatCtx.items.length, completionTokens, totalTokens: request.chatCtx.items.length + completionTokens } });
+          // One token per item the model sees (handoff and config-update items are not sent to models).
+          const promptTokens = request.chatCtx.items.filter((i) => i.type !== 'agent_handoff' && i.type !== 'agent_config_update').length;
+          sub.next({ id, usage: { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens } });
           finished = true;
           sub.complete();
         });

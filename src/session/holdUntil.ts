@@ -1,0 +1,43 @@
+import { Observable, type MonoTypeOperatorFunction } from 'rxjs';
+
+/**
+ * Holds values back until `gate()` resolves (asked at the first value; null means open now, with no microtask in
+ * the way), then releases them in order and passes the rest straight through. Completion and errors wait behind
+ * the held values. Unsubscribing drops them.
+ */
+export function holdUntil<T>(gate: () => Promise<void> | null): MonoTypeOperatorFunction<T> {
+  return (source) =>
+    new Observable<T>((sub) => {
+      let open = false;
+      let asked = false;
+      let closed = false;
+      const held: T[] = [];
+      let end: { error: unknown } | 'complete' | null = null;
+      const release = () => {
+        if (closed) return;
+        open = true;
+        for (const v of held.splice(0)) sub.next(v);
+        if (end === 'complete') sub.complete();
+        else if (end) sub.error(end.error);
+      };
+      const inner = source.subscribe({
+        next: (v) => {
+          if (open) return sub.next(v);
+          held.push(v);
+          if (!asked) {
+            asked = true;
+            const g = gate();
+            if (g === null) release();
+            else g.then(release, (e) => sub.error(e));
+          }
+        },
+        error: (e) => (open || !asked ? sub.error(e) : (end = { error: e })),
+        complete: () => (open || !asked ? sub.complete() : (end = 'complete')),
+      });
+      return () => {
+        closed = true;
+        held.length = 0;
+        inner.unsubscribe();
+      };
+    });
+}

@@ -1,0 +1,99 @@
+/**
+ * What the parts of a session see of each other. The session facade implements `SessionHost`, the activity
+ * implements `ActivityHost`; the reply, recognition and user-turn modules depend on these interfaces only, so the
+ * session files import no cycle (type-only imports included).
+ */
+import type { Observable } from 'rxjs';
+import type { Actor, AnyActorRef } from 'xstate';
+import type { AudioOutputChannel } from '../../actors/audioOutputChannel.ts';
+import type { activityMachine } from '../../machines/activity.ts';
+import type { userTurnMachine } from '../../machines/userTurn.ts';
+import type { Agent } from '../agent.ts';
+import type { AudioFrame } from '../audio/frame.ts';
+import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
+import type { ChatContext, ChatItem, ChatMessage } from '../llm/chatContext.ts';
+import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
+import type { NoiseCancellation } from '../noise/rnnoise.ts';
+import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
+import type { TextTransform } from '../transcription/textTransforms.ts';
+import type { AgentSessionEvent, ErrorSource, UserState } from './events.ts';
+import type { ResolvedSessionOptions } from './options.ts';
+import type { SpeechHandle } from './speechHandle.ts';
+import type { TranscriptPacer } from './transcriptPacer.ts';
+
+type EventInit = { type: AgentSessionEvent['type'] } & Record<string, unknown>;
+
+export interface SessionHost {
+  readonly options: ResolvedSessionOptions;
+  readonly llm: LLM | null;
+  readonly tts: TTS | null;
+  readonly stt: STT | null;
+  readonly vad: VAD | null;
+  readonly tools: FunctionTool[];
+  readonly history: ChatContext;
+  readonly input: { audio: AudioInput | null };
+  readonly output: { audio: AudioOutput | null; transcription: TextOutput | null };
+  readonly noiseCancellation: NoiseCancellation | null;
+  readonly userdata: unknown;
+  readonly _ttsTextTransform: TextTransform;
+  /** The session's root actor: every actor of the session is created in its system, under it. */
+  readonly _rootActor: AnyActorRef;
+  _emit(ev: EventInit): void;
+  _reportError(source: ErrorSource, label: string, e: unknown, recoverable: boolean): void;
+  _addToHistory(item: ChatItem, announce: boolean): void;
+  _outputChannel(): AudioOutputChannel | null;
+  _adaptAudioForOutput(frames: Observable<AudioFrame>, out: AudioOutput): Observable<AudioFrame>;
+  _onAgentState(act: ActivityHost, state: string): void;
+  _onUserState(act: ActivityHost, state: UserState, at?: number): void;
+  /** A final transcript was heard (the STT works, and the user is present). */
+  _userHeard(): void;
+  /** The agent spoke: the LLM and TTS work. */
+  _agentSpoke(): void;
+  updateAgent(agent: Agent): void;
+}
+
+export interface ActivityHost {
+  readonly agent: Agent;
+  readonly session: SessionHost;
+  readonly actor: Actor<typeof activityMachine>;
+  readonly userTurn: Actor<typeof userTurnMachine>;
+  readonly llm: LLM | null;
+  readonly tts: TTS | null;
+  readonly stt: STT | null;
+  readonly vad: VAD | null;
+  readonly tools: FunctionTool[];
+  readonly handles: Map<string, SpeechHandle>;
+  readonly closed: boolean;
+  /** The segment playing now, for pausing its transcript with its audio. */
+  playing: { pacer: TranscriptPacer; handle: SpeechHandle } | null;
+  readonly outputPaused: boolean;
+  pauseOutput(): void;
+  resumeOutput(): void;
+  /** Resolves when the user does not hold the floor (or the speech was interrupted or ended). */
+  floorFree(h: SpeechHandle): Promise<void>;
+  toolStarted(): void;
+  toolFinished(): void;
+  scheduleSpeech(h: SpeechHandle, opts?: { force?: boolean }): void;
+  stepDone(h: SpeechHandle, toolCalls: number): void;
+  /** The step's tool outputs were answered (a tool reply queued, or none). */
+  toolStepDone(h: SpeechHandle): void;
+  /** Tracks a task of this activity: close waits for it (within its bound). */
+  track<T>(p: Promise<T>): Promise<T>;
+  /** Aborted when the activity closes: tools and hooks get it. */
+  readonly closeSignal: AbortSignal;
+}
+
+/** Options of a reply; `schedule: false` and `userInitiated` are the framework's own. */
+export interface GenerateReplyOptions {
+  userInput?: string;
+  userMessage?: ChatMessage;
+  instructions?: string;
+  toolChoice?: ToolChoice;
+  allowInterruptions?: boolean;
+  chatCtx?: ChatContext;
+  /** false: generate now, schedule later (preemptive generation). */
+  schedule?: boolean;
+  /** The application asked for it (default), or the framework (a user turn's reply). */
+  userInitiated?: boolean;
+}
+

@@ -1,0 +1,162 @@
+import { finalize, map, Observable, tap } from 'rxjs';
+import { playSegment } from '../../actors/playout.ts';
+import { synthesizeStream } from '../../actors/ttsInference.ts';
+import type { AudioInput } from '../io/types.ts';
+import type { LLMInference } from '../../actors/llmInference.ts';
+import { createMessage, type ChatContext, type ChatMessage } from '../llm/chatContext.ts';
+import type { SynthesizedAudio } from '../providers/types.ts';
+import { floorIsFree } from '../../machines/activity.ts';
+import { holdUntil } from './holdUntil.ts';
+import type { ActivityHost } from './host.ts';
+import type { SpeechHandle } from './speechHandle.ts';
+import { TranscriptPacer } from './transcriptPacer.ts';
+import { checkFrame } from './inputValidation.ts';
+
+export interface SpokenStep {
+  /** Text the user heard (all of it unless interrupted or cut by a failure). */
+  text: string;
+  interrupted: boolean;
+  startedSpeakingAt: number | null;
+  stoppedSpeakingAt: number | null;
+  /** performance.now() when the first text reached the TTS provider. */
+  firstTextToTtsAt?: number;
+  ttsTtfbMs?: number;
+  /** ms from the first frame handed to the output to the output reporting playback. */
+  playbackLatencyMs?: number;
+}
+
+/** TTS frames the output cannot play (NaN or zero rates, mismatched lengths) are dropped with one error each kind. */
+function playableOnly(report: (e: Error) => void): (a$: Observable<SynthesizedAudio>) => Observable<SynthesizedAudio> {
+  return (a$) =>
+    new Observable<SynthesizedAudio>((sub) => {
+      const seen = new Set<string>();
+      return a$.subscribe({
+        next: (a) => {
+          const v = checkFrame(a.frame);
+          if (!v.frame || v.problem) {
+            const key = (v.problem ?? '').replace(/\d+/g, 'N');
+            if (!seen.has(key)) {
+              seen.add(key);
+              report(new Error(`TTS produced an unplayable frame: ${v.problem}${v.frame ? ' (converted)' : ' (dropped)'}`));
+            }
+          }
+          if (v.frame) sub.next(v.frame === a.frame ? a : { ...a, frame: v.frame });
+        },
+        error: (e) => sub.error(e),
+        complete: () => sub.complete(),
+      });
+    });
+}
+
+/**
+ * Plays one step of a speech: text to the TTS (through the text transforms) and to the transcript pacer, audio to
+ * the output. The first frame waits while the user holds the floor (a reply never starts over the user). Resolves
+ * with what was heard; an interruption or a TTS failure keeps only the words whose audio played.
+ */
+export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, audio?: AudioInput): Promise<SpokenStep> {
+  const session = act.session;
+  const pacer = new TranscriptPacer(session.output.transcription);
+  act.playing = { pacer, handle: h };
+  let startedSpeakingAt: number | null = null;
+  const onStarted = (at: number) => {
+    startedSpeakingAt = at;
+    pacer.playbackStarted(at);
+    h.actor.send({ type: 'PLAYBACK_STARTED' });
+    act.actor.send({ type: 'PLAYBACK_STARTED', id: h.id });
+  };
+  let textDone!: () => void;
+  const textFinished = new Promise<void>((r) => (textDone = r));
+  const textSub = text$.subscribe({
+    next: (t) => pacer.pushText(t),
+    complete: () => (pacer.endText(), textDone()),
+    error: () => (pacer.endText(), textDone()),
+  });
+  const out = session.output.audio;
+  const ac = new AbortController();
+  // whenInterrupted() also settles when the speech ends; aborting then would only build an AbortError for nobody.
+  void h.whenInterrupted().then(() => h.interrupted && ac.abort());
+  try {
+    if (!out || (!audio && !act.tts)) {
+      // Text only: the agent "speaks" as soon as text flows and is done when the text is.
+      const first = new Promise<void>((r) => {
+        const s = text$.subscribe({ next: () => (r(), s.unsubscribe()), complete: () => r(), error: () => r() });
+      });
+      await Promise.race([first, h.whenInterrupted()]);
+      if (!h.interrupted && pacer.fullText) onStarted(Date.now());
+      await Promise.race([textFinished, h.whenInterrupted()]);
+      const interrupted = h.interrupted;
+      const heard = startedSpeakingAt === null ? '' : pacer.finish(false, 0);
+      return { text: heard, interrupted, startedSpeakingAt, stoppedSpeakingAt: Date.now() };
+    }
+    if (act.outputPaused && act.actor.getSnapshot().context.paused?.id !== h.id) act.resumeOutput();
+    let timing: { firstTextAt: number; ttfbMs: number } | null = null;
+    let ttsFailed = false;
+    const frames$ = audio
+      ? audio.pipe(tap((f) => pacer.pushAudio(f.durationMs)), finalize(() => pacer.endAudio()))
+      : synthesizeStream(act.tts!, session._ttsTextTransform(text$), {
+          speechId: h.id,
+          onMetrics: (m) => session._emit({ type: 'metrics_collected', metrics: m }),
+          onError: (e, recoverable) => session._reportError('tts', act.tts!.label, e, recoverable),
+          onFirstAudio: (t) => (timing = t),
+        }).pipe(
+          playableOnly((e) => session._reportError('tts', act.tts!.label, e, true)),
+          tap({
+            next: (a) => pacer.pushAudio(a.frame.durationMs, session.options.useTtsAlignedTranscript ? a.timedWords : undefined),
+            error: () => ((ttsFailed = true), pacer.audioFailed()),
+          }),
+          finalize(() => pacer.endAudio()),
+          map((a) => a.frame),
+        );
+    const gated = frames$.pipe(holdUntil(() => (floorIsFree(act.actor.getSnapshot().context) ? null : act.floorFree(h))));
+    const r = await playSegment({ audio: session._adaptAudioForOutput(gated, out), output: out, onPlaybackStarted: onStarted }, ac.signal);
+    const cut = r.interrupted || !!r.error || ttsFailed;
+    const heard = r.pushed ? (r.synchronizedTranscript ?? pacer.finish(cut, r.positionMs)) : (pacer.finish(true, 0), '');
+    if (act.outputPaused && !act.actor.getSnapshot().context.paused) act.resumeOutput();
+    const t = timing as { firstTextAt: number; ttfbMs: number } | null;
+    return {
+      text: heard,
+      interrupted: r.interrupted || h.interrupted || (cut && heard !== pacer.fullText.trim()),
+      startedSpeakingAt,
+      stoppedSpeakingAt: Date.now(),
+      ...(t ? { firstTextToTtsAt: t.firstTextAt, ttsTtfbMs: t.ttfbMs } : {}),
+      ...(r.playbackStartedAt !== null && r.firstFrameAt !== null ? { playbackLatencyMs: Math.max(0, r.playbackStartedAt - r.firstFrameAt) } : {}),
+    };
+  } finally {
+    textSub.unsubscribe();
+    if (act.playing?.pacer === pacer) act.playing = null;
+  }
+}
+
+/**
+ * The assistant message of a step, with its latency breakdown (ms): llmNodeTtft (request → first token),
+ * llmNodeTtfs (request → first text at the TTS provider), ttsNodeTtfb (text at the provider → first audio),
+ * playbackLatency (first frame to the output → playback started), e2eLatency (user stopped speaking → agent started).
+ * It goes to the history, to the agent's own context (the LLM sees what it said and was heard) and to `replyCtx`.
+ */
+export function addAssistantMessage(
+  act: ActivityHost,
+  h: SpeechHandle,
+  replyCtx: ChatContext | null,
+  step: SpokenStep,
+  id: string | undefined,
+  createdAt: number,
+  from: { llm?: LLMInference; userStoppedSpeakingAt?: number } = {},
+): ChatMessage | null {
+  if (!step.text) return null;
+  const metrics: Record<string, number> = {};
+  if (step.startedSpeakingAt !== null) metrics.startedSpeakingAt = step.startedSpeakingAt;
+  if (step.stoppedSpeakingAt !== null) metrics.stoppedSpeakingAt = step.stoppedSpeakingAt;
+  if (from.llm?.ttftMs != null) metrics.llmNodeTtft = from.llm.ttftMs;
+  if (from.llm && step.firstTextToTtsAt !== undefined) metrics.llmNodeTtfs = Math.max(0, step.firstTextToTtsAt - from.llm.startedAt);
+  if (step.ttsTtfbMs !== undefined) metrics.ttsNodeTtfb = step.ttsTtfbMs;
+  if (step.playbackLatencyMs !== undefined) metrics.playbackLatency = step.playbackLatencyMs;
+  if (step.startedSpeakingAt !== null && from.userStoppedSpeakingAt !== undefined) {
+    metrics.e2eLatency = Math.max(0, step.startedSpeakingAt - from.userStoppedSpeakingAt);
+  }
+  const msg = createMessage('assistant', step.text, { id, interrupted: step.interrupted, createdAt, metrics });
+  if (replyCtx && replyCtx !== act.agent.chatCtx) replyCtx.insert(msg);
+  act.agent.chatCtx.insert(msg);
+  h.chatItems.push(msg);
+  act.session._addToHistory(msg, true);
+  return msg;
+}
