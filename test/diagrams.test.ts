@@ -69,3 +69,23 @@ describe('toMermaid', () => {
     expect(guardLabel(and(['a', not(and(['b', 'c']))]))).toBe('a && !(b && c)');
   });
 });
+
+describe('toMermaid: a transition into several regions', () => {
+  it('is drawn as one labelled edge into a fork, then one unlabelled edge per target', () => {
+    const m = setup({}).createMachine({
+      id: 'multi',
+      type: 'parallel',
+      states: {
+        a: { initial: 'a1', states: { a1: { on: { GO: { target: ['a2', '#multi.b.b2'] } } }, a2: {} } },
+        b: { initial: 'b1', states: { b1: {}, b2: {} } },
+      },
+    });
+    const text = toMermaid(m);
+    const labelled = text.split('\n').filter((l) => l.includes(': GO'));
+    expect(labelled).toHaveLength(1);
+    const fork = labelled[0]!.trim().split(' --> ')[1]!.split(' : ')[0]!;
+    expect(text).toContain(`state ${fork} <<fork>>`);
+    const fromFork = text.split('\n').filter((l) => l.trim().startsWith(`${fork} --> `));
+    expect(fromFork).toHaveLength(2);
+  });
+});

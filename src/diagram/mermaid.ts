@@ -108,7 +108,7 @@ function declare(node: Node, indent: string, out: string[]): void {
   if (node.type === 'final') out.push(`${indent}${id} --> [*]`);
 }
 
-function edges(node: Node, out: string[], rootId: string, anyState: string[]): void {
+function edges(node: Node, out: string[], rootId: string, anyState: string[], forks: { count: number; decl: string[] }): void {
   const from = idOf(node);
   const emit = (t: Transition, event: string) => {
     if (!t.target?.length && !actionLabels(t.actions).length && !guardLabel(t.guard)) return;
@@ -120,6 +120,14 @@ function edges(node: Node, out: string[], rootId: string, anyState: string[]): v
       for (const target of t.target) for (const s of sources) out.push(`  ${idOf(s)} --> ${idOf(target)} : ${edgeLabel(t, event)}`);
       return;
     }
+    if ((t.target?.length ?? 0) > 1) {
+      // One transition entering several regions is drawn as one: a labelled edge into a fork, then one edge per target.
+      const fork = `${from}_fork${forks.count++}`;
+      forks.decl.push(`  state ${fork} <<fork>>`);
+      out.push(`  ${from} --> ${fork} : ${edgeLabel(t, event)}`);
+      for (const target of t.target!) out.push(`  ${fork} --> ${idOf(target)}`);
+      return;
+    }
     // A targetless transition runs its actions and stays: a self-loop.
     for (const target of t.target?.length ? t.target : [node]) out.push(`  ${from} --> ${idOf(target)} : ${edgeLabel(t, event)}`);
   };
@@ -127,7 +135,7 @@ function edges(node: Node, out: string[], rootId: string, anyState: string[]): v
     for (const t of ts) emit(t, eventLabel(eventType));
   }
   for (const t of node.always ?? []) emit(t, 'always');
-  for (const child of Object.values(node.states)) edges(child, out, rootId, anyState);
+  for (const child of Object.values(node.states)) edges(child, out, rootId, anyState, forks);
 }
 
 function notes(node: Node, out: string[]): void {
@@ -156,7 +164,10 @@ export function toMermaid(machine: AnyStateMachine): string {
     lines(root, '  ', out);
   }
   const anyState: string[] = [];
-  edges(root, out, rootId, anyState);
+  const forks = { count: 0, decl: [] as string[] };
+  const edgeLines: string[] = [];
+  edges(root, edgeLines, rootId, anyState, forks);
+  out.push(...forks.decl, ...edgeLines);
   notes(root, out);
   const first = root.initial?.target[0] ?? Object.values(root.states)[0];
   if (anyState.length && first) {
