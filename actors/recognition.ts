@@ -1,4 +1,4 @@
-import { defer, retry, share, tap, timer, type Observable, type Subscription } from 'rxjs';
+import { defer, repeat, retry, share, tap, timer, type Observable, type Subscription } from 'rxjs';
 import { fromCallback, type EventObject } from 'xstate';
 import type { AudioFrame } from '../src/audio/frame.ts';
 import type { SpeechEvent, STT, VADEvent, VAD } from '../src/providers/types.ts';
@@ -22,6 +22,9 @@ export interface RecognitionInput {
   restartDelay?: number;
 }
 
+/** Longest wait between two restarts of a failing recognition stream, ms. */
+const MAX_RESTART_DELAY = 10_000;
+
 const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 
 /**
@@ -32,15 +35,28 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
   const shared = audio.pipe(share());
   // A failed VAD or STT stream is reported (it counts toward the session's error limit) and started again, so the
   // session keeps hearing the user; the audio in between is not recognised.
-  const restarting = <T>(source: 'vad' | 'stt', make: () => Observable<T>) =>
-    defer(make).pipe(
+  // A stream that completes would leave the session deaf: it is reported and started again too. Restarts back off
+  // (restartDelay, doubling, at most 10 s) until the stream delivers something again.
+  const restarting = <T>(source: 'vad' | 'stt', make: () => Observable<T>) => {
+    let attempts = 0;
+    const backoff = () => timer(Math.min(restartDelay * 2 ** attempts++, MAX_RESTART_DELAY));
+    return defer(make).pipe(
+      tap(() => (attempts = 0)),
+      repeat({
+        delay: () => {
+          const error = new Error(`the ${source.toUpperCase()} stream ended; recognition restarts it`);
+          deliver({ type: 'error', source, error, recoverable: true });
+          return backoff();
+        },
+      }),
       retry({
         delay: (e: unknown) => {
           deliver({ type: 'error', source, error: asError(e), recoverable: false });
-          return timer(restartDelay);
+          return backoff();
         },
       }),
     );
+  };
   const all = shared.subscribe({
     // Keep the source flowing even with neither consumer, and report its failure once.
     error: (e) => deliver({ type: 'error', source: 'audio_input', error: asError(e), recoverable: false }),

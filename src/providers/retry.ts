@@ -20,6 +20,17 @@ export const withOverrides = (own: APIConnectOptions, call?: Partial<APIConnectO
 /** An APIError may carry how long the server asked us to wait (429 Retry-After). */
 export type RetryableError = APIError & { retryAfterMs?: number };
 
+const CONNECTION_CODES = /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_SOCKET|UND_ERR_CONNECT_TIMEOUT)$/;
+
+/** A network failure anywhere in the error's cause chain: by errno code or by the words fetch and the SDKs use. */
+function isConnectionFailure(e: unknown): boolean {
+  for (let c = e as { message?: string; code?: string; cause?: unknown } | undefined, depth = 0; c && depth < 5; c = c.cause as typeof c, depth++) {
+    if (typeof c.code === 'string' && CONNECTION_CODES.test(c.code)) return true;
+    if (/fetch failed|connection error|ECONNRESET|ECONNREFUSED|socket|other side closed|\bterminated\b/i.test(c.message ?? '')) return true;
+  }
+  return false;
+}
+
 /**
  * Maps errors from the SDKs (openai, groq-sdk), fetch and aborts to our APIError family, keeping the HTTP status,
  * the body and a Retry-After delay when there is one.
@@ -42,7 +53,8 @@ export function toAPIError(e: unknown): RetryableError {
   }
   if (/timeout/i.test(name) || err?.code === 'ETIMEDOUT') return new APITimeoutError(message, { cause: e });
   if (e instanceof SyntaxError) return new APIError(`malformed response: ${message}`, { retryable: false, cause: e });
-  if (/connection/i.test(name) || /fetch failed|ECONNRESET|ECONNREFUSED|socket|\bterminated\b/i.test(message)) {
+  // The SDKs wrap a refused or reset connection ("Connection error.", class APIConnectionError, the errno in `cause`).
+  if (/connection/i.test(name) || /connection/i.test(err?.constructor?.name ?? '') || isConnectionFailure(e)) {
     return new APIConnectionError(message, { cause: e });
   }
   return new APIError(message, { retryable: false, cause: e });

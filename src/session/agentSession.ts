@@ -240,6 +240,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
         if (!drain) await act.interrupt({ force: true }).catch(() => undefined);
         await act.drain();
         await act.close();
+        // A turn fenced by this close has no next agent to answer it; it still happened.
+        if (!next) act.turns.recordFencedAsUnanswered();
       }
       await next?.close();
       this.outputChannel?.stop();

@@ -107,7 +107,10 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
           finalize(() => pacer.endAudio()),
           map((a) => a.frame),
         );
-    const gated = frames$.pipe(holdUntil(() => (floorIsFree(act.actor.getSnapshot().context) ? null : act.floorFree(h))));
+    // A speech that was interrupted while it waited for the floor never plays a frame.
+    const gated = frames$.pipe(
+      holdUntil(() => (floorIsFree(act.actor.getSnapshot().context) ? null : act.floorFree(h).then(() => !h.interrupted && !h.done()))),
+    );
     const r = await playSegment({ audio: session._adaptAudioForOutput(gated, out), output: out, onPlaybackStarted: onStarted }, ac.signal);
     const cut = r.interrupted || !!r.error || ttsFailed;
     const heard = r.pushed ? (r.synchronizedTranscript ?? pacer.finish(cut, r.positionMs)) : (pacer.finish(true, 0), '');

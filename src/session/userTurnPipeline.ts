@@ -74,6 +74,18 @@ export class UserTurnPipeline {
     this.enqueue(info);
   }
 
+  /** The activity stopped taking turns (handoff or drain): a turn not yet answered belongs to what comes next. */
+  private fenced(): boolean {
+    return !this.act.actor.getSnapshot().context.acceptingTurns || !this.act.acceptsSpeech();
+  }
+
+  /** Nothing comes next (the session closes): a fenced turn is still recorded as said, unanswered. */
+  recordFencedAsUnanswered(): void {
+    const info = this.fencedTurn;
+    this.fencedTurn = null;
+    if (info) addUnanswered(this.act, createMessage('user', info.transcript, { transcriptConfidence: info.confidence }));
+  }
+
   private fence(info: EndOfTurnInfo): void {
     this.fencedTurn = this.fencedTurn ? joinTurns(this.fencedTurn, info) : info;
   }
@@ -111,7 +123,7 @@ export class UserTurnPipeline {
       currentHandle.interrupt();
       await currentHandle.waitForPlayout();
     }
-    if (!act.acceptsSpeech()) return this.fence(info);
+    if (this.fenced()) return this.fence(info);
 
     const turnCtx = act.agent.chatCtx.copy();
     const t0 = Date.now();
@@ -125,7 +137,7 @@ export class UserTurnPipeline {
     }
     const hookDelay = Date.now() - t0;
     // The hook may have run while a handoff began: the turn goes to the next agent, whole.
-    if (!act.acceptsSpeech()) {
+    if (this.fenced()) {
       act.preemptive.cancel();
       return this.fence(info);
     }

@@ -19,6 +19,8 @@ export class FakeAudioOutput implements AudioOutput {
   private pausedAt: number | null = null;
   private pausedTotal = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** playback_started was reported for the current segment. */
+  private announced = false;
   pauseCount = 0;
 
   constructor(opts: { canPause?: boolean; sampleRate?: number } = {}) {
@@ -39,11 +41,19 @@ export class FakeAudioOutput implements AudioOutput {
       this.pushedMs = 0;
       this.flushed = false;
       this.pausedTotal = 0;
+      this.announced = false;
       if (this.pausedAt !== null) this.pausedAt = this.startedAt;
-      this.events$.next({ type: 'playback_started', createdAt: this.startedAt });
+      // A paused output has played nothing yet: playback starts at the first audible frame, on resume.
+      else this.announceStart(this.startedAt);
     }
     this.pushedMs += frame.durationMs;
     this.reschedule();
+  }
+
+  private announceStart(at: number): void {
+    if (this.announced) return;
+    this.announced = true;
+    this.events$.next({ type: 'playback_started', createdAt: at });
   }
 
   flush(): void {
@@ -69,6 +79,7 @@ export class FakeAudioOutput implements AudioOutput {
     if (this.pausedAt === null) return;
     if (this.startedAt !== null) this.pausedTotal += Date.now() - Math.max(this.pausedAt, this.startedAt);
     this.pausedAt = null;
+    if (this.startedAt !== null) this.announceStart(Date.now());
     this.reschedule();
   }
 

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { ChatContext } from '../llm/chatContext.ts';
+import type { ChatContext, ChatItem } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
 import type { ChatChunk, FunctionToolCall, LLM, LLMRequest } from '../providers/types.ts';
 
@@ -33,7 +33,7 @@ export function fakeLlmKey(ctx: ChatContext): string {
 export class FakeLLM implements LLM {
   readonly label = 'fake-llm';
   readonly model = 'fake';
-  readonly requests: Array<{ key: string; toolChoice: LLMRequest['toolChoice']; tools: string[]; cancelled: boolean }> = [];
+  readonly requests: Array<{ key: string; toolChoice: LLMRequest['toolChoice']; tools: string[]; cancelled: boolean; items: ChatItem[] }> = [];
   private readonly responses = new Map<string, FakeLLMResponse>();
 
   constructor(responses: FakeLLMResponse[] = []) {
@@ -48,7 +48,8 @@ export class FakeLLM implements LLM {
   chat(request: LLMRequest): Observable<ChatChunk> {
     return new Observable<ChatChunk>((sub) => {
       const key = fakeLlmKey(request.chatCtx);
-      const record = { key, toolChoice: request.toolChoice, tools: request.tools.map((t) => t.name), cancelled: false };
+      // The context as sent (a copy of the list: later turns must not change what this request held).
+      const record = { key, toolChoice: request.toolChoice, tools: request.tools.map((t) => t.name), cancelled: false, items: [...request.chatCtx.items] };
       this.requests.push(record);
       const r = this.responses.get(key);
       const timers: ReturnType<typeof setTimeout>[] = [];

@@ -29,6 +29,8 @@ export class UserSpeechScript {
   private readonly pending: ScriptedUtterance[] = [];
   private nextId = 1;
   private live: number | null = null;
+  /** Utterances whose final transcript some STT has already delivered. */
+  private readonly delivered = new Set<number>();
   /** Epoch ms that scripted times count from; set when the first fake starts listening. */
   origin: number | null = null;
 
@@ -87,16 +89,33 @@ export class UserSpeechScript {
     return this.listeners.size;
   }
 
-  /** @internal registers a consumer and replays what is already known to it. */
-  attach(fn: (s: SpeechSignal) => void): () => void {
+  /** @internal an STT delivered this utterance's final transcript (no later listener hears it again) */
+  markDelivered(id: number): void {
+    this.delivered.add(id);
+  }
+
+  /** @internal whether an STT already delivered this utterance's final transcript */
+  wasDelivered(id: number): boolean {
+    return this.delivered.has(id);
+  }
+
+  /**
+   * @internal registers a consumer and replays what is already known to it. A listener attached later (a new
+   * agent) must not hear the past: a VAD hears utterances not over yet; an STT also hears a final transcript that is
+   * still owed (due now or later and not delivered), whatever the order of a handoff and that transcript in one ms.
+   */
+  attach(fn: (s: SpeechSignal) => void, role: 'vad' | 'stt' = 'stt'): () => void {
     if (this.origin === null) {
       this.origin = Date.now();
       for (const u of this.pending.splice(0)) this.schedule(u);
     }
     this.listeners.add(fn);
-    // Replay only utterances that are not over yet: a listener attached later (a new agent) must not hear the past.
     const now = Date.now();
-    const over = new Set(this.signals.filter((s) => s.kind === 'end' && s.at + s.sttDelay < now).map((s) => s.id));
+    const over = new Set(
+      this.signals
+        .filter((s) => s.kind === 'end' && (role === 'vad' ? s.at < now : this.delivered.has(s.id) || (!s.transcript && s.at + s.sttDelay < now)))
+        .map((s) => s.id),
+    );
     for (const s of this.signals) if (!over.has(s.id)) fn(s);
     return () => this.listeners.delete(fn);
   }
@@ -169,7 +188,7 @@ export class FakeVAD implements VAD {
             );
           });
         }
-      });
+      }, 'vad');
       const stopTicks = () => {
         for (const u of open.values()) if (u.tick) clearInterval(u.tick);
       };
@@ -199,7 +218,11 @@ export class FakeSTT implements STT {
           t.at(sig.at, () => sub.next({ type: 'end_of_speech' }));
           const text = sig.transcript;
           if (text) {
-            t.at(sig.at + sig.sttDelay, () => sub.next({ type: 'final_transcript', alternatives: [{ text, confidence: 0.9, language: 'en' }] }));
+            t.at(sig.at + sig.sttDelay, () => {
+              if (this.script.wasDelivered(sig.id)) return;
+              this.script.markDelivered(sig.id);
+              sub.next({ type: 'final_transcript', alternatives: [{ text, confidence: 0.9, language: 'en' }] });
+            });
           }
         }
       });
