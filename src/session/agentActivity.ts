@@ -45,6 +45,8 @@ export class AgentActivity implements ActivityHost {
   readonly turns: UserTurnPipeline;
   readonly preemptive: PreemptiveReplies;
   private readonly tasks = new Set<Promise<unknown>>();
+  /** User hooks (onEnter, onExit) run apart from speech tasks: a drain waits for speeches, not for a hung hook. */
+  private readonly hooks = new Set<Promise<unknown>>();
   private readonly rejected = new Set<string>();
   private readonly closeController = new AbortController();
   private recognition: Actor<typeof recognitionActor> | null = null;
@@ -177,7 +179,7 @@ export class AgentActivity implements ActivityHost {
     for (const h of this.handles.values()) h.interrupt({ force: true });
     // Tools that ignore their abort signal and hooks that never return are not waited for beyond closeTimeout.
     this.closeController.abort(new ActivityClosedError('the session is closing'));
-    await this.withinCloseTimeout(this.settleTasks());
+    await this.withinCloseTimeout(Promise.all([this.settleTasks(), Promise.allSettled([...this.hooks])]));
     for (const h of this.handles.values()) h._finish();
     if (this.outputPaused) this.resumeOutput();
     // Children first (only their parent may stop them), then the activity itself, through the session's root.
@@ -205,15 +207,16 @@ export class AgentActivity implements ActivityHost {
   }
 
   runHook(name: string, fn: () => void | Promise<void>): Promise<unknown> {
-    return this.track(
-      speechScope.run({ activity: this, handle: null, inTool: false }, async () => {
-        try {
-          await fn();
-        } catch (e) {
-          this.session._reportError('session', `${this.agent.id}.${name}`, e, true);
-        }
-      }),
-    );
+    const p = speechScope.run({ activity: this, handle: null, inTool: false }, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        this.session._reportError('session', `${this.agent.id}.${name}`, e, true);
+      }
+    });
+    this.hooks.add(p);
+    void p.finally(() => this.hooks.delete(p));
+    return p;
   }
 
   // ------------------------------------------------------------------ audio input
