@@ -13,11 +13,11 @@ export interface SessionContext {
   userState: string;
   toolsRunning: number;
   /** Agent waiting for its turn to become current (a second update while one handoff runs). */
-  pendingAgent: unknown;
+  pendingAgent: string | null;
   /** Agent the running handoff is switching to. */
-  handoffAgent: unknown;
+  handoffAgent: string | null;
   closeReason: CloseReason | null;
-  closeError: unknown;
+  closeError: ErrorInfo | null;
   drain: boolean;
   /** Unrecoverable errors per model kind since that kind last worked; more than `maxUnrecoverableErrors` closes. */
   errorCounts: { llm: number; stt: number; tts: number };
@@ -26,18 +26,28 @@ export interface SessionContext {
 
 export type ModelKind = 'llm' | 'stt' | 'tts';
 
+/** An error as plain data (the context must survive JSON). */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+}
+
+export const errorInfo = (e: unknown): ErrorInfo =>
+  e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+
 export type SessionEvent =
   | { type: 'START' }
-  | { type: 'UPDATE_AGENT'; agent: unknown }
+  /** `agent` is the runtime's key for the Agent object (the context holds plain data only). */
+  | { type: 'UPDATE_AGENT'; agent: string }
   | { type: 'STATES_CHANGED'; agentState: string; userState: string; toolsRunning: number }
   | { type: 'FINAL_TRANSCRIPT' }
   /** An unrecoverable model error (a retried one never counts). */
-  | { type: 'MODEL_FAILED'; kind: ModelKind; error: unknown }
+  | { type: 'MODEL_FAILED'; kind: ModelKind; error: ErrorInfo }
   /** The kind worked again (the agent spoke: llm and tts; a final transcript: stt). */
   | { type: 'MODEL_RECOVERED'; kinds: ModelKind[] }
   /** Stops a child the runtime created under this actor (an activity, the output channel). */
   | { type: 'STOP_CHILD'; ref: AnyActorRef }
-  | { type: 'CLOSE'; reason: CloseReason; error?: unknown; drain?: boolean };
+  | { type: 'CLOSE'; reason: CloseReason; error?: ErrorInfo; drain?: boolean };
 
 export const sessionMachine = setup({
   types: {
@@ -47,8 +57,8 @@ export const sessionMachine = setup({
   },
   actors: {
     startSession: fromPromise<void>(async () => {}),
-    handoff: fromPromise<void, { agent: unknown }>(async () => {}),
-    closeSession: fromPromise<void, { reason: CloseReason; error: unknown; drain: boolean }>(async () => {}),
+    handoff: fromPromise<void, { agent: string }>(async () => {}),
+    closeSession: fromPromise<void, { reason: CloseReason; error: ErrorInfo | null; drain: boolean }>(async () => {}),
   },
   guards: {
     awayTimerEnabled: ({ context }) => context.userAwayTimeout !== null,
@@ -125,7 +135,7 @@ export const sessionMachine = setup({
           target: 'closing',
           actions: [
             { type: 'reportStartFailure', params: ({ event }) => ({ error: event.error }) },
-            assign({ closeReason: 'error', closeError: ({ event }) => event.error }),
+            assign({ closeReason: 'error', closeError: ({ event }) => errorInfo(event.error) }),
           ],
         },
       },
@@ -144,7 +154,7 @@ export const sessionMachine = setup({
               entry: ['fenceCurrentActivity', 'takePendingAgent'],
               invoke: {
                 src: 'handoff',
-                input: ({ context }) => ({ agent: context.handoffAgent }),
+                input: ({ context }) => ({ agent: context.handoffAgent ?? '' }),
                 onDone: [{ guard: 'hasPendingAgent', target: 'handingOff', reenter: true }, { target: 'active' }],
                 onError: [{ guard: 'hasPendingAgent', target: 'handingOff', reenter: true }, { target: 'active' }],
               },

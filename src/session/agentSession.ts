@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import { createActor, fromPromise, waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
-import { sessionMachine, type CloseReason, type ModelKind } from '../../machines/session.ts';
+import { errorInfo, sessionMachine, type CloseReason, type ErrorInfo, type ModelKind } from '../../machines/session.ts';
 import type { Agent } from '../agent.ts';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
@@ -69,6 +69,11 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   private readonly usageCollector = new UsageCollector();
   private outputChannel: { device: AudioOutput; channel: AudioOutputChannel; stop(): void } | null = null;
   private startError: unknown = null;
+  /** Agents waiting for a handoff, by the key the session machine holds (its context is plain data). */
+  private readonly pendingAgents = new Map<string, Agent>();
+  private agentKeys = 0;
+  /** The error behind the last MODEL_FAILED, so a close for it carries the original Error object. */
+  private lastFatal: Error | null = null;
 
   constructor(opts: AgentSessionOptions<UserData> = {}) {
     this.options = resolveSessionOptions(opts as AgentSessionOptions<unknown>);
@@ -103,8 +108,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
       sessionMachine.provide({
         actors: {
           startSession: fromPromise(async () => this.startImpl()),
-          handoff: fromPromise(async ({ input }: { input: { agent: unknown } }) => this.handoffImpl(input.agent as Agent)),
-          closeSession: fromPromise(async ({ input }: { input: { reason: CloseReason; error: unknown; drain: boolean } }) =>
+          handoff: fromPromise(async ({ input }: { input: { agent: string } }) => this.handoffImpl(this.takeAgent(input.agent))),
+          closeSession: fromPromise(async ({ input }: { input: { reason: CloseReason; error: ErrorInfo | null; drain: boolean } }) =>
             this.closeImpl(input.reason, input.error, input.drain),
           ),
         },
@@ -232,7 +237,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     if (carried) next.userTurn.send({ type: 'CARRY_OVER', ...carried, at: Date.now() });
   }
 
-  private async closeImpl(reason: CloseReason, error: unknown, drain: boolean): Promise<void> {
+  private async closeImpl(reason: CloseReason, error: ErrorInfo | null, drain: boolean): Promise<void> {
     const act = this.activity;
     const next = this.nextActivity;
     try {
@@ -253,7 +258,9 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     } finally {
       this.activity = null;
       this.nextActivity = null;
-      this._emit({ type: 'close', reason, error: error instanceof Error ? error : error ? new Error(String(error)) : null });
+      const original = error && this.lastFatal?.message === error.message ? this.lastFatal : null;
+      this._emit({ type: 'close', reason, error: error ? (original ?? Object.assign(new Error(error.message), { name: error.name })) : null });
+      this.lastFatal = null;
       // Back to the constructed state, silently: a closed session can start again.
       this._agentState = 'initializing';
       this._userState = 'listening';
@@ -263,7 +270,19 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   /** Replaces the current agent. New user turns stop reaching the old agent at once. */
   updateAgent(agent: Agent): void {
     if (this.lifecycle !== 'running') throw new Error('updateAgent() needs a running session');
-    this.actor.send({ type: 'UPDATE_AGENT', agent });
+    const key = `agent_${++this.agentKeys}`;
+    this.pendingAgents.set(key, agent);
+    this.actor.send({ type: 'UPDATE_AGENT', agent: key });
+  }
+
+  /** The Agent behind a key; agents queued behind it (replaced before their handoff ran) are forgotten. */
+  private takeAgent(key: string): Agent {
+    const agent = this.pendingAgents.get(key)!;
+    for (const k of [...this.pendingAgents.keys()]) {
+      this.pendingAgents.delete(k);
+      if (k === key) break;
+    }
+    return agent;
   }
 
   /** Lets the current speeches (and tool replies) finish, then closes. */
@@ -382,6 +401,9 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   _reportError(source: ErrorSource, label: string, e: unknown, recoverable: boolean): void {
     const error = e instanceof Error ? e : new Error(String(e));
     this._emit({ type: 'error', error, source, label, recoverable });
-    if (!recoverable && MODEL_KINDS.includes(source)) this.actor.send({ type: 'MODEL_FAILED', kind: source as ModelKind, error });
+    if (!recoverable && MODEL_KINDS.includes(source)) {
+      this.lastFatal = error;
+      this.actor.send({ type: 'MODEL_FAILED', kind: source as ModelKind, error: errorInfo(error) });
+    }
   }
 }
