@@ -17,7 +17,10 @@ const describe = (ref: AnyActorRef): string => {
   const snap = ref.getSnapshot() as { value?: unknown };
   const state = snap && 'value' in snap ? ` [${JSON.stringify(snap.value)}]` : '';
   const systemId = (ref as { _systemId?: string })._systemId;
-  return `${ref.id}${systemId ? ` (${systemId})` : ''}${state}`;
+  // The machine's id says what it is; spawned children carry their own id, roots only a generated one.
+  const machineId = (ref as { logic?: { id?: string } }).logic?.id;
+  const name = machineId && ref.id.startsWith('x:') ? machineId : ref.id;
+  return `${name}${systemId ? ` (${systemId})` : ''}${state}`;
 };
 
 export function trackActors(forward?: (ev: InspectionEvent) => void): ActorTracker {
