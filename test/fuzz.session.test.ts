@@ -19,7 +19,7 @@ import { FUZZ_T0, runFuzzScript } from './helpers/fuzzWorld.ts';
 const STRICT = !!process.env.FUZZ_STRICT;
 const ONLY = process.env.FUZZ_INVARIANT;
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_261_201;
-const DEFAULT_RUNS = 650;
+const DEFAULT_RUNS = 700;
 const RUNS = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : DEFAULT_RUNS;
 const TURNS_PER_RUN = { min: 6, max: 14 };
 /** Turns a CI run must play (issue 8: at least 5,000 within 60 s); a run plays 8 on average, never fewer than 3. */

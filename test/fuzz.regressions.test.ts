@@ -1,0 +1,103 @@
+/**
+ * Shrunk counterexamples of the session fuzz (test/fuzz.session.test.ts), replayed deterministically through the
+ * same harness. The ones that fail on today's core (issue 8's defects) run only with FUZZ_STRICT=1; once the core
+ * fixes land they must pass, and the lead moves them out of the skipped block. Each names the invariant it guards.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { formatViolation, type InvariantName } from '../src/testing/index.ts';
+import type { FuzzScript, ReplySpec, Step } from './helpers/fuzzScript.ts';
+import { FUZZ_T0, runFuzzScript } from './helpers/fuzzWorld.ts';
+
+beforeAll(() => {
+  vi.useFakeTimers({ now: FUZZ_T0 });
+  vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+const reply = (o: Partial<ReplySpec> = {}): ReplySpec => ({ words: 0, ttft: 0, streamMs: 0, tools: [], toolReplyWords: 0, ...o });
+const script = (o: Partial<FuzzScript>): FuzzScript => ({ canPause: false, preemptive: false, sttFault: null, llmFaults: [], ttsFaults: [], steps: [], ...o });
+/** The user says "u<i> …" for `dur` ms; the STT delivers it `sttDelay` ms after they stop. */
+const user = (gap: number, o: { dur?: number; transcript?: boolean; sttDelay?: number; reply?: Partial<ReplySpec> } = {}): Step => ({
+  kind: 'user',
+  gap,
+  dur: o.dur ?? 200,
+  transcript: o.transcript ?? true,
+  sttDelay: o.sttDelay ?? 0,
+  reply: reply(o.reply),
+});
+const typed = (gap: number, r: Partial<ReplySpec> = {}): Step => ({ kind: 'typed', gap, reply: reply(r) });
+
+/** The formatted violations of `invariant` (all invariants when omitted) when `s` is played. */
+async function violations(s: FuzzScript, invariant?: InvariantName): Promise<string[]> {
+  const out = await runFuzzScript(s);
+  return out.violations.filter((v) => !invariant || v.invariant === invariant).map(formatViolation);
+}
+
+describe('fuzz regressions that hold on today’s core', () => {
+  it('a plain conversation with tools, a typed turn and a barge-in keeps every invariant', async () => {
+    const s = script({
+      steps: [
+        user(500, { dur: 800, reply: { words: 6, ttft: 300, streamMs: 200, tools: [{ kind: 'slow', ms: 400 }], toolReplyWords: 4 } }),
+        typed(9000, { words: 8, ttft: 200 }),
+        user(1200, { dur: 900, reply: { words: 3, ttft: 100 } }), // barges into the typed turn's reply
+      ],
+    });
+    expect(await violations(s)).toEqual([]);
+  });
+
+  it('tool_outputs: every call in a batch gets exactly one output when the speech is cut while they run', async () => {
+    const s = script({
+      steps: [
+        user(0, { reply: { words: 4, tools: [{ kind: 'slow', ms: 2000 }, { kind: 'crash' }, { kind: 'broken_args' }, { kind: 'unknown_tool' }, { kind: 'tool_error' }] } }),
+        user(1000, { dur: 700 }),
+      ],
+    });
+    expect(await violations(s, 'tool_outputs')).toEqual([]);
+  });
+});
+
+describe.skipIf(!process.env.FUZZ_STRICT)('fuzz regressions of issue 8 (fail on today’s core)', () => {
+  it('user_turns_kept: an LLM whose chat() throws synchronously does not lose the user message (defect 8)', async () => {
+    const s = script({ llmFaults: [{ kind: 'throw_sync' }], steps: [user(3500)] });
+    expect(await violations(s, 'user_turns_kept')).toEqual([]);
+  });
+
+  it('heard_history: a TTS stream that fails after its first frame keeps no unheard word (defect 5)', async () => {
+    const s = script({ ttsFaults: [{ kind: 'error_mid', afterItems: 1 }], steps: [user(3500, { reply: { words: 1 } })] });
+    expect(await violations(s, 'heard_history')).toEqual([]);
+  });
+
+  it('no_talk_over_user: a tool reply does not start playing while the user speaks (defect 4)', async () => {
+    // The typed turn's tool fails at once; its tool reply is ready at 200 ms, the user speaks from 195 to 395 ms.
+    const s = script({ steps: [typed(0, { tools: [{ kind: 'tool_error' }], toolReplyWords: 1 }), user(195, { sttDelay: 5 })] });
+    expect(await violations(s, 'no_talk_over_user')).toEqual([]);
+  });
+
+  it('one_speech: two replies authorised around a noise-triggered pause never share the output (defect 2)', async () => {
+    const s = script({
+      canPause: true,
+      steps: [typed(700, { words: 2, ttft: 308, streamMs: 248 }), typed(0, { words: 1 }), user(0, { transcript: false })],
+    });
+    expect(await violations(s, 'one_speech')).toEqual([]);
+  });
+
+  it("honest_states: a reply that starts into a paused output is not 'speaking' (defect 6)", async () => {
+    const s = script({
+      canPause: true,
+      steps: [
+        typed(700, { words: 1, ttft: 29, streamMs: 15, tools: [{ kind: 'hang' }] }),
+        user(3500, { reply: { tools: [{ kind: 'slow', ms: 100 }] } }),
+        { kind: 'generate', gap: 6 },
+      ],
+    });
+    expect(await violations(s, 'honest_states')).toEqual([]);
+  });
+
+  it('released_on_close: close() resolves in bounded time while a tool never settles (defect 7)', async () => {
+    const s = script({ steps: [typed(700, { tools: [{ kind: 'hang' }] })] });
+    expect(await violations(s, 'released_on_close')).toEqual([]);
+  });
+});
