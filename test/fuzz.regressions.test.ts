@@ -57,6 +57,11 @@ describe('fuzz regressions that hold on today’s core', () => {
     });
     expect(await violations(s, 'tool_outputs')).toEqual([]);
   });
+
+  it('user_turns_kept: recognition restarts after the STT stream fails, so a later turn is heard', async () => {
+    const s = script({ sttFault: { kind: 'error_mid', afterMs: 500 }, steps: [user(3500, { reply: { words: 2 } })] });
+    expect(await violations(s)).toEqual([]);
+  });
 });
 
 describe.skipIf(!process.env.FUZZ_STRICT)('fuzz regressions of issue 8 (fail on today’s core)', () => {
@@ -114,6 +119,11 @@ describe.skipIf(!process.env.FUZZ_STRICT)('fuzz regressions of issue 8 (fail on 
         { kind: 'say', gap: 703, words: 7, allowInterruptions: false },
       ],
     });
+    expect(await violations(s, 'user_turns_kept')).toEqual([]);
+  });
+
+  it('user_turns_kept: a recognition stream that simply completes does not leave the session deaf (defect 8)', async () => {
+    const s = script({ sttFault: { kind: 'complete_early', afterMs: 500 }, steps: [user(3500)] });
     expect(await violations(s, 'user_turns_kept')).toEqual([]);
   });
 

@@ -60,8 +60,11 @@ export interface InvariantMonitor {
   check(opts?: { settled?: boolean }): Violation[];
   /** After `session.close()` resolved: everything `check({ settled: true })` checks, and that all was released. */
   checkClosed(): Violation[];
-  /** A typed user input (`generateReply({ userInput })`) that must end up in a user message. */
-  expectUserMessage(text: string): void;
+  /**
+   * A user input that must end up in a user message: typed (`generateReply({ userInput })`), or anything a test
+   * knows the user said (`kind` names it in the violation).
+   */
+  expectUserMessage(text: string, kind?: string): void;
   /** Adds a line to the trail (e.g. what a test script just did). */
   note(text: string): void;
   /** Records a violation found by the caller (e.g. `close()` did not resolve in time). */
@@ -281,9 +284,9 @@ export function watchInvariants(session: AgentSession<any>, opts: InvariantMonit
     output,
     check,
     checkClosed,
-    expectUserMessage: (text) => {
-      note(`typed input "${short(text)}"`);
-      expectedUserText.push({ text, at: now(), kind: 'typed input' });
+    expectUserMessage: (text, kind = 'typed input') => {
+      note(`${kind} "${short(text)}"`);
+      expectedUserText.push({ text, at: now(), kind });
     },
     note,
     record: (invariant, message) => violate(invariant, message),

@@ -136,6 +136,8 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
   let turns = 0;
   let actions = 0;
   let userBusyUntil = 0;
+  const f = script.sttFault;
+  const sttFaultAt = f && (f.kind === 'complete_early' || f.kind === 'error_mid') && f.afterMs !== undefined ? f.afterMs : null;
   const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
   try {
     for (let i = 0; i < script.steps.length; i++) {
@@ -145,6 +147,11 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
       if (st.kind === 'user' || st.kind === 'noise') {
         // One user at a time: an utterance waits until the previous one (and the VAD's silence) is over.
         if (Date.now() < userBusyUntil) await advance(userBusyUntil - Date.now());
+        // After the recognition stream failed or ended, the session must listen again (recognition restarts):
+        // what the user says from 2 s after the fault on must still arrive.
+        if (st.kind === 'user' && st.transcript && sttFaultAt !== null && Date.now() - FUZZ_T0 > sttFaultAt + 2000) {
+          monitor.expectUserMessage(userText(i), 'utterance after the STT stream ended');
+        }
         speech.speak({ durationMs: st.dur, transcript: st.kind === 'user' && st.transcript ? userText(i) : '', sttDelay: st.kind === 'user' ? st.sttDelay : 0 });
         userBusyUntil = Date.now() + st.dur + 300;
       } else {
