@@ -58,6 +58,13 @@ describe('fuzz regressions that hold on today’s core', () => {
     expect(await violations(s, 'tool_outputs')).toEqual([]);
   });
 
+  it('a handoff returned in the same tool batch as another tool keeps every invariant', async () => {
+    const batch = (tools: ReplySpec['tools']) =>
+      script({ steps: [user(500, { dur: 500, reply: { words: 3, ttft: 100, streamMs: 100, tools, toolReplyWords: 3 } }), user(6000, { dur: 500, reply: { words: 3 } })] });
+    expect(await violations(batch([{ kind: 'ok' }, { kind: 'handoff' }]))).toEqual([]);
+    expect(await violations(batch([{ kind: 'handoff' }, { kind: 'slow', ms: 800 }]))).toEqual([]);
+  });
+
   it('user_turns_kept: recognition restarts after the STT stream fails, so a later turn is heard', async () => {
     const s = script({ sttFault: { kind: 'error_mid', afterMs: 500 }, steps: [user(3500, { reply: { words: 2 } })] });
     expect(await violations(s)).toEqual([]);
@@ -125,6 +132,11 @@ describe.skipIf(!process.env.FUZZ_STRICT)('fuzz regressions of issue 8 (fail on 
   it('user_turns_kept: a recognition stream that simply completes does not leave the session deaf (defect 8)', async () => {
     const s = script({ sttFault: { kind: 'complete_early', afterMs: 500 }, steps: [user(3500)] });
     expect(await violations(s, 'user_turns_kept')).toEqual([]);
+  });
+
+  it('interrupt() while an uninterruptible say() plays does not throw synchronously (defect 10)', async () => {
+    const out = await runFuzzScript(script({ steps: [{ kind: 'say', gap: 100, words: 8, allowInterruptions: false }, { kind: 'interrupt', gap: 200 }] }));
+    expect(out.apiThrows).toEqual([]);
   });
 
   it('heard_history: a TTS stream that fails after its first frame keeps no unheard word (defect 5)', async () => {

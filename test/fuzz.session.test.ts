@@ -50,6 +50,8 @@ describe('session fuzz', () => {
     let turns = 0;
     let actions = 0;
     let runs = 0;
+    const phases: Record<string, number> = {};
+    const apiThrows = new Map<string, number>();
     const findings = new Map<string, { count: number; first: Violation; script: FuzzScript }>();
     const started = wallNow();
     const property = fc.asyncProperty(fuzzScript(TURNS_PER_RUN), async (script) => {
@@ -57,6 +59,8 @@ describe('session fuzz', () => {
       runs++;
       turns += out.turns;
       actions += out.actions;
+      for (const [k, n] of Object.entries(out.phases)) phases[k] = (phases[k] ?? 0) + n;
+      for (const t of out.apiThrows) apiThrows.set(t, (apiThrows.get(t) ?? 0) + 1);
       const relevant = out.violations.filter((v) => !ONLY || v.invariant === ONLY);
       for (const v of relevant) {
         const key = findingKey(v);
@@ -72,6 +76,8 @@ describe('session fuzz', () => {
       `session fuzz: ${runs} runs, ${turns} turns + ${actions} API actions in ${seconds.toFixed(1)} s (seed ${SEED}); ` +
         `${findings.size} distinct finding(s)${findings.size ? ':' : ''}\n` +
         [...findings.entries()].map(([k, f]) => `  ${f.count}× ${k}`).join('\n') +
+        `\nuser speech began while the agent was: ${Object.entries(phases).map(([k, n]) => `${k} ${n}`).join(', ')}` +
+        (apiThrows.size ? `\nAPI calls that threw synchronously:\n${[...apiThrows].map(([k, n]) => `  ${n}× ${k}`).join('\n')}` : '') +
         (warnings.size ? `\nconsole warnings:\n${[...warnings].map(([k, n]) => `  ${n}× ${k}`).join('\n')}` : ''),
     );
     mkdirSync('out', { recursive: true });
@@ -85,6 +91,8 @@ describe('session fuzz', () => {
           actions,
           seconds,
           strict: STRICT,
+          phases,
+          apiThrows: Object.fromEntries(apiThrows),
           consoleWarnings: Object.fromEntries(warnings),
           findings: [...findings.entries()].map(([key, f]) => ({ key, count: f.count, example: f.first, script: f.script })),
         },

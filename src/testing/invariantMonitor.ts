@@ -82,7 +82,7 @@ export function watchInvariants(session: AgentSession<any>, opts: InvariantMonit
   const trail: string[] = [];
   const trailLength = opts.trailLength ?? 30;
   const stateLag = opts.stateLagMs ?? 5;
-  const commitMs = opts.turnCommitMs ?? session.options.maxEndpointingDelay + 1000;
+  const commitMs = opts.turnCommitMs ?? (session.options?.maxEndpointingDelay ?? 3000) + 1000;
   const timerBaseline = opts.timerCount?.() ?? 0;
   const seen = new Set<string>();
   let agentState: AgentState = session.agentState;

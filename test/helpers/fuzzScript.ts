@@ -24,9 +24,12 @@ export interface ReplySpec {
   toolReplyWords: number;
 }
 
+/** A barge-in aimed at a phase: after `gap`, the user waits (up to 5 s) until the agent is in it. */
+export type Aim = 'thinking' | 'speaking' | 'tools';
+
 export type Step =
-  | { kind: 'user'; gap: number; dur: number; transcript: boolean; sttDelay: number; reply: ReplySpec }
-  | { kind: 'noise'; gap: number; dur: number }
+  | { kind: 'user'; gap: number; aim?: Aim | null; dur: number; transcript: boolean; sttDelay: number; reply: ReplySpec }
+  | { kind: 'noise'; gap: number; aim?: Aim | null; dur: number }
   | { kind: 'typed'; gap: number; reply: ReplySpec }
   | { kind: 'say'; gap: number; words: number; allowInterruptions: boolean }
   | { kind: 'generate'; gap: number }
@@ -53,6 +56,13 @@ const gap = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 700 }) },
   { weight: 4, arbitrary: fc.integer({ min: 700, max: 3500 }) },
   { weight: 2, arbitrary: fc.integer({ min: 3500, max: 9000 }) },
+);
+
+const aim: fc.Arbitrary<Aim | null> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.constant('thinking' as const) },
+  { weight: 2, arbitrary: fc.constant('speaking' as const) },
+  { weight: 1, arbitrary: fc.constant('tools' as const) },
 );
 
 const tool: fc.Arbitrary<ToolSpec> = fc.oneof(
@@ -89,13 +99,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('user' as const),
       gap,
+      aim,
       dur: fc.integer({ min: 200, max: 2500 }),
       transcript: fc.oneof({ weight: 6, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       sttDelay: fc.integer({ min: 0, max: 900 }),
       reply,
     }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('noise' as const), gap, dur: fc.integer({ min: 100, max: 1500 }) }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('noise' as const), gap, aim, dur: fc.integer({ min: 100, max: 1500 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('typed' as const), gap, reply }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('say' as const), gap, words: fc.integer({ min: 1, max: 10 }), allowInterruptions: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('generate' as const), gap }) },

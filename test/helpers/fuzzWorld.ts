@@ -36,6 +36,10 @@ export interface FuzzOutcome {
   violations: Violation[];
   turns: number;
   actions: number;
+  /** What the agent was doing when each user utterance or noise began (barge-in coverage). */
+  phases: Record<string, number>;
+  /** API calls of the script that threw synchronously (the session should answer with events instead). */
+  apiThrows: string[];
 }
 
 const words = (tag: string, n: number) => [tag, ...Array.from({ length: Math.max(0, n - 1) }, (_, i) => VOCAB[(i * 7 + tag.length) % VOCAB.length]!)].join(' ');
@@ -135,6 +139,8 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
   await session.start({ agent: new Agent({ instructions: 'fuzz agent', id: 'agent_0' }) });
   let turns = 0;
   let actions = 0;
+  const phases: Record<string, number> = {};
+  const apiThrows: string[] = [];
   let userBusyUntil = 0;
   const f = script.sttFault;
   const sttFaultAt = f && (f.kind === 'complete_early' || f.kind === 'error_mid') && f.afterMs !== undefined ? f.afterMs : null;
@@ -147,6 +153,10 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
       if (st.kind === 'user' || st.kind === 'noise') {
         // One user at a time: an utterance waits until the previous one (and the VAD's silence) is over.
         if (Date.now() < userBusyUntil) await advance(userBusyUntil - Date.now());
+        const toolsPending = () => lookup.stats.pending + transfer.stats.pending > 0;
+        const inPhase = () =>
+          st.aim === 'tools' ? toolsPending() : st.aim === 'thinking' ? session.agentState === 'thinking' && !toolsPending() : session.agentState === st.aim;
+        for (let waited = 0; st.aim && waited < 5000 && !inPhase(); waited += 100) await advance(100);
         // After the recognition stream failed or ended, the session must listen again (recognition restarts):
         // what the user says from 2 s after the fault on must still arrive.
         if (st.kind === 'user' && st.transcript && sttFaultAt !== null && Date.now() - FUZZ_T0 > sttFaultAt + 2000) {
@@ -154,8 +164,10 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
         }
         speech.speak({ durationMs: st.dur, transcript: st.kind === 'user' && st.transcript ? userText(i) : '', sttDelay: st.kind === 'user' ? st.sttDelay : 0 });
         userBusyUntil = Date.now() + st.dur + 300;
+        const phase = lookup.stats.pending + transfer.stats.pending > 0 ? `${session.agentState}+tools` : session.agentState;
+        phases[phase] = (phases[phase] ?? 0) + 1;
       } else {
-        safely(monitor, st.kind, () => {
+        safely(monitor, st.kind, apiThrows, () => {
           if (st.kind === 'typed') {
             monitor.expectUserMessage(typedText(i));
             session.generateReply({ userInput: typedText(i) });
@@ -183,7 +195,7 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
     if (!closed) monitor.record('released_on_close', `close() did not resolve within ${CLOSE_BOUND_MS} ms`);
     void closing.catch((e) => monitor.record('released_on_close', `close() rejected: ${(e as Error).message}`));
     flush();
-    return { violations: monitor.violations, turns, actions };
+    return { violations: monitor.violations, turns, actions, phases, apiThrows };
   } finally {
     monitor.stop();
     vi.clearAllTimers();
@@ -191,10 +203,11 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
 }
 
 /** An API call that throws synchronously is a finding too (the session must answer with an error event instead). */
-function safely(monitor: ReturnType<typeof watchInvariants>, what: string, fn: () => void): void {
+function safely(monitor: ReturnType<typeof watchInvariants>, what: string, throws: string[], fn: () => void): void {
   try {
     fn();
   } catch (e) {
     monitor.note(`script: ${what} threw ${(e as Error).message}`);
+    throws.push(`${what}: ${(e as Error).message}`);
   }
 }
