@@ -241,8 +241,8 @@ describe('watchInvariants: released on close (g)', () => {
     const actors = trackActors();
     let open = 1;
     const w = world({ actors, timerCount: () => vi.getTimerCount(), resources: [{ name: 'LLM streams', live: () => open }] });
-    const root = createActor(createMachine({ id: 'session' }), { inspect: actors.inspect }).start();
     const child = createActor(createMachine({ id: 'speech', initial: 'playing', states: { playing: {} } }), { inspect: actors.inspect }).start();
+    const root = createActor(createMachine({ id: 'session' }), { inspect: actors.inspect }).start();
     setTimeout(() => undefined, 60_000);
     const sub = w.out.events$.subscribe();
     w.play('alpha bravo');

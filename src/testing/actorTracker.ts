@@ -2,13 +2,13 @@ import type { AnyActorRef, InspectionEvent } from 'xstate';
 
 /** Every XState actor a session started, seen through the session's `inspect` option. */
 export interface ActorTracker {
-  /** Pass as `new AgentSession({ inspect: tracker.inspect })` (chain your own inspector with `forward`). */
+  /** Pass as `new AgentSession({ inspect: tracker.inspect })` (chain your own inspector with `opts.forward`). */
   readonly inspect: (ev: InspectionEvent) => void;
   /** How many actors were started so far. */
   readonly started: number;
   /**
-   * Actors still active, described as `id (systemId) [state]`, except the first root actor (the session's own:
-   * a closed session stays alive so that it can start again).
+   * Actors still active, described as `id (systemId) [state]`, except the session's own root actor (a root running
+   * the `session` machine: a closed session stays alive so that it can start again) and those `keep` accepts.
    */
   live(): string[];
 }
@@ -23,19 +23,20 @@ const describe = (ref: AnyActorRef): string => {
   return `${name}${systemId ? ` (${systemId})` : ''}${state}`;
 };
 
-export function trackActors(forward?: (ev: InspectionEvent) => void): ActorTracker {
+const isSessionRoot = (ref: AnyActorRef) =>
+  (ref as { _parent?: unknown })._parent === undefined && (ref as { logic?: { id?: string } }).logic?.id === 'session';
+
+export function trackActors(opts: { forward?: (ev: InspectionEvent) => void; keep?: (ref: AnyActorRef) => boolean } = {}): ActorTracker {
   const refs = new Set<AnyActorRef>();
-  let root: AnyActorRef | null = null;
   let started = 0;
   return {
     inspect: (ev) => {
       if (ev.type === '@xstate.actor') {
         started++;
         const ref = ev.actorRef as AnyActorRef;
-        root ??= ref;
-        if (ref !== root) refs.add(ref);
+        if (!isSessionRoot(ref) && !opts.keep?.(ref)) refs.add(ref);
       }
-      forward?.(ev);
+      opts.forward?.(ev);
     },
     get started() {
       return started;
