@@ -54,6 +54,7 @@ describe('session fuzz', () => {
     const apiThrows = new Map<string, number>();
     const findings = new Map<string, { count: number; first: Violation; script: FuzzScript }>();
     const started = wallNow();
+    const cpuStart = process.cpuUsage();
     const property = fc.asyncProperty(fuzzScript(TURNS_PER_RUN), async (script) => {
       const out = await runFuzzScript(script);
       runs++;
@@ -72,8 +73,10 @@ describe('session fuzz', () => {
     });
     const result = await fc.check(property, { seed: SEED, numRuns: RUNS });
     const seconds = (wallNow() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
     console.log(
-      `session fuzz: ${runs} runs, ${turns} turns + ${actions} API actions in ${seconds.toFixed(1)} s (seed ${SEED}); ` +
+      `session fuzz: ${runs} runs, ${turns} turns + ${actions} API actions in ${seconds.toFixed(1)} s (${cpuSeconds.toFixed(1)} s CPU; seed ${SEED}); ` +
         `${findings.size} distinct finding(s)${findings.size ? ':' : ''}\n` +
         [...findings.entries()].map(([k, f]) => `  ${f.count}× ${k}`).join('\n') +
         `\nuser speech began while the agent was: ${Object.entries(phases).map(([k, n]) => `${k} ${n}`).join(', ')}` +
@@ -90,6 +93,7 @@ describe('session fuzz', () => {
           turns,
           actions,
           seconds,
+          cpuSeconds,
           strict: STRICT,
           phases,
           apiThrows: Object.fromEntries(apiThrows),
