@@ -2,6 +2,7 @@
 import { Subject } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, createMachine } from 'xstate';
+import { AudioFrame } from '../src/audio/frame.ts';
 import { ChatContext, createMessage } from '../src/llm/chatContext.ts';
 import type { AgentSession } from '../src/session/agentSession.ts';
 import type { AgentSessionEvent } from '../src/session/events.ts';
@@ -56,6 +57,22 @@ describe('watchInvariants: one speech at a time (a)', () => {
     w.advance(100);
     w.play('delta echo');
     expect(w.monitor.violations[0]!.message).toMatch(/flushed but still playing/);
+  });
+
+  it('without a traced TTS, tells speeches apart by the session’s current speech', () => {
+    const w = world();
+    const frame = () => new AudioFrame(new Int16Array(480), 24000, 1, 480);
+    w.fake.currentSpeech = { id: 'speech_a', allowInterruptions: true };
+    w.out.captureFrame(frame());
+    w.out.captureFrame(frame());
+    expect(w.monitor.violations).toEqual([]);
+    w.fake.currentSpeech = { id: 'speech_b', allowInterruptions: true };
+    w.out.captureFrame(frame());
+    expect(w.monitor.violations.map((v) => v.message)).toEqual(['audio of speech speech_b pushed while the segment of speech speech_a is still open']);
+    w.out.flush();
+    w.advance(100);
+    w.out.captureFrame(frame()); // a new segment of speech_b after the first finished: fine
+    expect(w.monitor.violations).toHaveLength(1);
   });
 
   it('accepts speeches one after the other', () => {

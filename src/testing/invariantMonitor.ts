@@ -124,6 +124,8 @@ export function watchInvariants(session: AgentSession<any>, opts: InvariantMonit
   };
 
   // ------------------------------------------------------------ a, b: what reaches the output
+  /** The session's current speech when the open segment began (tells speeches apart without a traced TTS). */
+  let segmentSpeech: string | undefined;
   const onOutput = (o: OutputObservation, before: boolean) => {
     if (before) checkSpeaking();
     if (before && o.kind === 'frame') {
@@ -136,7 +138,15 @@ export function watchInvariants(session: AgentSession<any>, opts: InvariantMonit
           violate('one_speech', `audio of synthesis #${owner.id} ("${short(owner.text)}") pushed while the segment of #${current.id} ("${short(current.text)}") is ${state}`, `mix:${current.id}:${owner.id}`);
         }
       }
-      if (o.newSegment) note(`output: segment starts${owner ? ` (synthesis #${owner.id} "${short(owner.text)}")` : ''}${output!.paused ? ' while paused' : ''}`);
+      // Without a traced TTS the speech a frame belongs to is the session's current speech.
+      const speechId = session.currentSpeech?.id;
+      if (seg && !owner && segmentSpeech && speechId && speechId !== segmentSpeech) {
+        violate('one_speech', `audio of speech ${speechId} pushed while the segment of speech ${segmentSpeech} is ${seg.flushed ? 'flushed but still playing' : 'still open'}`, `mix:${segmentSpeech}:${speechId}`);
+      }
+      if (o.newSegment) {
+        segmentSpeech = speechId;
+        note(`output: segment starts${owner ? ` (synthesis #${owner.id} "${short(owner.text)}")` : speechId ? ` (${speechId})` : ''}${output!.paused ? ' while paused' : ''}`);
+      }
       return;
     }
     if (before) {
@@ -150,6 +160,7 @@ export function watchInvariants(session: AgentSession<any>, opts: InvariantMonit
         violate('no_talk_over_user', `a segment became audible while the user is speaking${speech ? ` (speech ${speech.id})` : ''}`, `talk@${now()}`);
       }
     }
+    if (o.kind === 'finished') segmentSpeech = undefined;
     checkSpeaking();
   };
 
