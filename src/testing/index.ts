@@ -6,3 +6,20 @@ export { FakeAudioOutput } from './fakeAudioOutput.ts';
 export { FakeTextOutput } from './fakeTextOutput.ts';
 export { silentAudio } from './silentAudio.ts';
 export { recordEvents, type EventRecorder } from './recorder.ts';
+export { watchInvariants, formatViolation, type InvariantMonitor, type InvariantMonitorOptions, type InvariantName, type Violation } from './invariantMonitor.ts';
+export { TracedTTS, MonitoredAudioOutput, heardWordCount, comparableWords, type Synthesis } from './playbackTrace.ts';
+export { trackActors, type ActorTracker } from './actorTracker.ts';
+export {
+  FaultPlan,
+  FaultyLLM,
+  FaultyTTS,
+  FaultySTT,
+  withFault,
+  scriptedTool,
+  noiseBurst,
+  StallingAudioOutput,
+  BROKEN_JSON_ARGUMENTS,
+  type StreamFault,
+  type ToolBehaviour,
+  type ScriptedTool,
+} from './faults.ts';
