@@ -71,7 +71,7 @@ describe('fuzz regressions that hold on today’s core', () => {
   });
 });
 
-describe.skipIf(!process.env.FUZZ_STRICT)('fuzz regressions of issue 8 (fail on today’s core)', () => {
+describe('fuzz regressions of issue 8 (fail on today’s core)', () => {
   it('user_turns_kept: an LLM whose chat() throws synchronously does not lose the user message (defect 8)', async () => {
     const s = script({ llmFaults: [{ kind: 'throw_sync' }], steps: [user(3500)] });
     expect(await violations(s, 'user_turns_kept')).toEqual([]);

@@ -16,7 +16,7 @@ import { formatViolation, type Violation } from '../src/testing/index.ts';
 import { describeScript, fuzzScript, type FuzzScript } from './helpers/fuzzScript.ts';
 import { FUZZ_T0, runFuzzScript } from './helpers/fuzzWorld.ts';
 
-const STRICT = !!process.env.FUZZ_STRICT;
+const STRICT = process.env.FUZZ_STRICT !== '0';
 const ONLY = process.env.FUZZ_INVARIANT;
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 20_261_201;
 const DEFAULT_RUNS = 700;

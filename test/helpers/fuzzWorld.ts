@@ -159,7 +159,7 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
         for (let waited = 0; st.aim && waited < 5000 && !inPhase(); waited += 100) await advance(100);
         // After the recognition stream failed or ended, the session must listen again (recognition restarts):
         // what the user says from 2 s after the fault on must still arrive.
-        if (st.kind === 'user' && st.transcript && sttFaultAt !== null && Date.now() - FUZZ_T0 > sttFaultAt + 2000) {
+        if (st.kind === 'user' && st.transcript && sttFaultAt !== null && Date.now() - FUZZ_T0 > sttFaultAt + 2000 && session.lifecycle === 'running') {
           monitor.expectUserMessage(userText(i), 'utterance after the STT stream ended');
         }
         speech.speak({ durationMs: st.dur, transcript: st.kind === 'user' && st.transcript ? userText(i) : '', sttDelay: st.kind === 'user' ? st.sttDelay : 0 });
@@ -169,7 +169,8 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
       } else {
         safely(monitor, st.kind, apiThrows, () => {
           if (st.kind === 'typed') {
-            monitor.expectUserMessage(typedText(i));
+            // A session the error budget closed refuses new input, as documented: nothing is owed then.
+            if (session.lifecycle === 'running') monitor.expectUserMessage(typedText(i));
             session.generateReply({ userInput: typedText(i) });
           } else if (st.kind === 'say') session.say(words(`s${i}.`, st.words), { allowInterruptions: st.allowInterruptions });
           else if (st.kind === 'generate') session.generateReply();
