@@ -128,11 +128,15 @@ describe('the npm package', () => {
       expect(r.segments).toEqual([expect.objectContaining({ interrupted: false, playedMs: r.audioMs })]);
     }, 90_000);
 
-    it('runs the voicechart command from the built package (no sources to run through tsx)', async () => {
+    it('runs the voicechart command from the built package, from any directory (no sources, no tsx)', async () => {
       expect(existsSync(join(app, 'node_modules/voicechart/src'))).toBe(false);
-      const { stdout } = await run(process.execPath, ['node_modules/.bin/voicechart', '--help'], app, 60_000);
-      expect(stdout).toMatch(/usage: voicechart/);
-      expect(stdout).toMatch(/console/);
+      const help = await run(process.execPath, ['node_modules/.bin/voicechart', '--help'], app, 60_000);
+      expect(help.stdout).toMatch(/usage: voicechart/);
+      // The console's default input is the sample shipped in the package: the app has no examples/ folder.
+      await run(process.execPath, ['node_modules/.bin/voicechart', 'console', '--quiet', '--report', 'report.json', '--output', 'agent.wav'], app, 60_000);
+      const report = JSON.parse(readFileSync(join(app, 'report.json'), 'utf8'));
+      expect(JSON.stringify(report.history)).toContain('What time is it?');
+      expect(readFileSync(join(app, 'agent.wav')).length).toBeGreaterThan(44 + 16000);
     }, 90_000);
   });
 });
