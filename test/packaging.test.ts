@@ -101,7 +101,7 @@ describe('the npm package', () => {
       expect(Number(played![2])).toBe(2);
     }, 90_000);
 
-    it('runs a JavaScript consumer through one real turn: WAV → Silero VAD → STT → LLM → Flite → recorded frames', async () => {
+    it('runs a JavaScript consumer through one real turn: WAV → RNNoise → Silero VAD → STT → LLM → Flite → 48 kHz → recorded frames', async () => {
       const { stdout } = await run(process.execPath, ['consumer.mjs', join(root, 'test/fixtures/utterance-a-16k.wav')], app, 60_000);
       const r = JSON.parse(stdout.trim().split('\n').at(-1)!);
       expect(r.exports['voicechart']).toEqual(expect.arrayContaining(['AgentSession', 'Agent', 'functionTool', 'AudioFrame']));
@@ -120,9 +120,9 @@ describe('the npm package', () => {
         { role: 'user', text: 'Hello there', interrupted: false },
         { role: 'assistant', text: 'Hi! How can I help?', interrupted: false },
       ]);
-      // Flite's voice came out: real samples (not silence) at its rate, played to the end.
+      // Flite's voice came out: real samples (not silence), resampled to the output's rate, played to the end.
       expect(r.frames).toBeGreaterThan(10);
-      expect(r.sampleRate).toBe(16000);
+      expect(r.sampleRate).toBe(48000);
       expect(r.audioMs).toBeGreaterThan(800);
       expect(r.peak).toBeGreaterThan(1000);
       expect(r.segments).toEqual([expect.objectContaining({ interrupted: false, playedMs: r.audioMs })]);

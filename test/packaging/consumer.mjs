@@ -1,10 +1,12 @@
 // A plain JavaScript consumer of the packed voicechart (run by test/packaging.test.ts with node, no TypeScript
-// loader): every subpath loads, then one real turn runs — a WAV of speech → Silero VAD → a request/response STT
-// → a scripted LLM → Flite → an output that records the frames. Prints one JSON line with what it saw.
+// loader): every subpath loads, then one real turn runs — a WAV of speech → RNNoise → Silero VAD → a request/response
+// STT → a scripted LLM → Flite → resampled to 48 kHz → an output that records the frames. The WASM modules, the
+// Flite worker and the Silero model all load from the installed package. Prints one JSON line with what it saw.
 import { concat, of } from 'rxjs';
 import { Agent, AgentSession, AudioFrame, readWav, rechunk, paceRealTime } from 'voicechart';
 import { FakeAudioOutput, FakeLLM } from 'voicechart/testing';
 import { SileroVAD } from 'voicechart/plugins/silero';
+import { rnnoise } from 'voicechart/noise';
 import { FliteTTS } from 'voicechart/plugins/flite';
 import { TranscriptionSTT } from 'voicechart/plugins/openai';
 
@@ -25,8 +27,8 @@ class RecordingOutput extends FakeAudioOutput {
 const uploads = [];
 const stt = new TranscriptionSTT('scripted-stt', 'script', async (wav) => (uploads.push(wav.length), { text: 'Hello there' }));
 const llm = new FakeLLM([{ input: 'Hello there', content: 'Hi! How can I help?', ttft: 100, duration: 200 }]);
-const session = new AgentSession({ vad: await SileroVAD.load(), stt, llm, tts: new FliteTTS() });
-const output = new RecordingOutput();
+const session = new AgentSession({ vad: await SileroVAD.load(), stt, llm, tts: new FliteTTS(), noiseCancellation: rnnoise() });
+const output = new RecordingOutput({ sampleRate: 48000 });
 session.output.audio = output;
 await session.start({ agent: new Agent({ instructions: 'Be brief.' }) });
 
