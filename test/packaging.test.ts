@@ -85,12 +85,17 @@ describe('the npm package', () => {
     expect(dts).not.toMatch(/\.ts'/);
   });
 
-  it('type-checks a TypeScript consumer of every subpath and the first agent under tsc --init (NodeNext) with zero errors', async () => {
+  it('type-checks a TypeScript consumer of every subpath and the first agent (tsc --init, NodeNext, every declaration checked): zero errors', async () => {
     await expect(run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], app)).resolves.toMatchObject({ stdout: '' });
     expect(existsSync(join(app, 'out/first-agent.js'))).toBe(true);
   }, 120_000);
 
-  describe.concurrent('run by plain node, side by side', () => {
+  describe.concurrent('then, side by side', () => {
+    it("type-checks the same consumer under tsc --init's configuration unchanged (exactOptionalPropertyTypes on)", async () => {
+      writeFileSync(join(app, 'tsconfig.default.json'), JSON.stringify({ extends: './tsconfig.init.json', compilerOptions: { noEmit: true }, include: ['src'] }));
+      await expect(run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.default.json'], app)).resolves.toMatchObject({ stdout: '' });
+    }, 120_000);
+
     it("runs the README's first agent (examples/first-agent.ts, compiled): greeting, question, tool, answer", async () => {
       const { stdout } = await run(process.execPath, ['out/first-agent.js'], app, 60_000);
       const lines = stdout.trim().split('\n');
