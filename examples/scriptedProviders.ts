@@ -2,13 +2,15 @@
  * Scripted STT and LLM for the example when no model provider is configured: the whole pipeline still runs end to
  * end (VAD → STT → turn detection → LLM → tools → TTS → output), only the "intelligence" is a script.
  */
+import { fileURLToPath } from 'node:url';
 import { FakeLLM, fakeLlmKey, type FakeLLMResponse, type ScriptedUtterance } from '../src/testing/index.ts';
 
+/** The sample recording, found next to this module from any working directory (a checkout or the built package). */
+export const SAMPLE_INPUT = fileURLToPath(new URL('./sample-input.wav', import.meta.url));
 /**
  * What the user says in `examples/sample-input.wav` and when (ms from its start), so the scripted STT hears the
  * same utterances that the real VAD detects in the audio.
  */
-export const SAMPLE_INPUT = 'examples/sample-input.wav';
 export const sampleUtterances: ScriptedUtterance[] = [
   { start: 1000, end: 2279, transcript: 'What time is it?', sttDelay: 150 },
   { start: 7279, end: 9654, transcript: 'Could you book a table for two at eight?', sttDelay: 200 },
