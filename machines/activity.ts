@@ -209,6 +209,8 @@ export const activityMachine = setup({
     // The runtime creates children in this actor's system (`parent`); only the parent may stop them.
     STOP_CHILD: { actions: stopChild(({ event }) => (event as { ref: AnyActorRef }).ref) },
     SPEECH_ENQUEUED: [
+      // The speech holding the output is not queued behind itself (its next step is queued after its release).
+      { guard: 'isCurrent' },
       { guard: 'acceptsSpeech', actions: 'enqueue' },
       { actions: { type: 'rejectSpeech', params: ({ event }) => ({ id: event.id }) } },
     ],
