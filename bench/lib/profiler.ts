@@ -43,12 +43,27 @@ const where = (url: string): string => {
   return url ? url.replace(/^.*\//, '') : '(runtime)';
 };
 
-/** Self time per function (ms), highest first; `own` marks the framework's code. */
-export function selfTimes(p: CpuProfile, top = 25) {
+/** The profiler's clock (µs, CLOCK_MONOTONIC, as V8 stamps samples): for marking windows in `selfTimes`. */
+export const profilerNowUs = (): number => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * Self time per function (ms), highest first; `own` marks the framework's code. With `windows` ([start, end] in
+ * `profilerNowUs()` units), only samples inside a window count: the measured path, not the idle time around it.
+ */
+export function selfTimes(p: CpuProfile, top = 25, windows?: Array<[number, number]>) {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  let t = p.startTime;
+  let w = 0;
+  let inWindows = 0;
   for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i]!;
     const dt = p.timeDeltas[i + 1] ?? 0; // a sample's weight is the time until the next one
+    if (windows) {
+      while (w < windows.length && windows[w]![1] < t) w++;
+      if (w >= windows.length || windows[w]![0] > t) continue;
+      inWindows += dt;
+    }
     self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + dt);
   }
   const agg = new Map<string, { fn: string; at: string; own: boolean; ms: number }>();
@@ -61,11 +76,11 @@ export function selfTimes(p: CpuProfile, top = 25) {
     agg.set(key, e);
   }
   const all = [...agg.values()].sort((a, b) => b.ms - a.ms);
-  const total = (p.endTime - p.startTime) / 1000;
+  const total = (windows ? inWindows : p.endTime - p.startTime) / 1000;
   const r = (x: number) => Math.round(x * 1000) / 1000;
   const byArea = new Map<string, number>();
   for (const e of all) {
-    const area = e.own ? e.at.replace(/:\d+$/, '') : e.at.startsWith('(') || !e.at.includes(':') ? e.at.replace(/:\d+$/, '') : e.at.replace(/:\d+$/, '');
+    const area = e.at.replace(/:\d+$/, '');
     byArea.set(area, (byArea.get(area) ?? 0) + e.ms);
   }
   return {
