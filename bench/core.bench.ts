@@ -34,7 +34,7 @@ async function turnLatency(turns: number, warmup: number) {
   return { unit: 'ms', cold: summary(samples.slice(0, turns)), warm: summary(samples.slice(warmup)) };
 }
 
-async function bargeIn(n: number) {
+export async function bargeIn(n: number) {
   const { session, vad, output } = makeSession(500); // 10 s replies
   await session.start({ agent: new Agent({ instructions: 'bench' }) });
   const samples: number[] = [];

@@ -69,6 +69,15 @@ describe('filter_emoji and transform chains', () => {
     expect(out.replace(/\s+/g, ' ')).toBe('Great job 1 ok ');
   });
 
+  it('removes every code point of its ranges even alone in a chunk (the cheap pre-test misses none)', async () => {
+    const ranges: Array<[number, number]> = [[0x1f000, 0x1fbff], [0x2600, 0x26ff], [0x2700, 0x27bf], [0x2b00, 0x2bff], [0xfe00, 0xfe0f], [0x200d, 0x200d], [0x20e3, 0x20e3]];
+    const chunks: string[] = [];
+    for (const [a, b] of ranges) for (let cp = a; cp <= b; cp++) chunks.push(`x${String.fromCodePoint(cp)}`);
+    const out = await lastValueFrom(filterEmoji(from(chunks)).pipe(toArray()));
+    expect(out.filter((c) => c !== 'x')).toEqual([]);
+    expect(out).toHaveLength(chunks.length);
+  });
+
   it('resolves names in order, null disables, unknown names fail clearly', async () => {
     const both = resolveTextTransforms(undefined);
     expect(await run(both, ['**Hi** 😀 there'])).toBe('Hi  there');

@@ -8,7 +8,8 @@ export interface ResampleOptions {
 }
 
 /**
- * Resamples a frame stream to `toRate` with the Speex resampler. Frames already at `toRate` pass through; a change
+ * Resamples a frame stream to `toRate` with the Speex resampler. Frames already at `toRate` pass through untouched
+ * (without waiting for the WASM module to load, which only the first frame that needs resampling does); a change
  * of input rate or channel count mid-stream starts a fresh filter; at completion the filter's tail is flushed,
  * so no audio is lost. WASM memory is freed when the stream ends or is unsubscribed.
  */
@@ -19,8 +20,9 @@ export function resample(toRate: number, opts: ResampleOptions = {}): OperatorFu
   return (source) =>
     new Observable<AudioFrame>((sub) => {
       let r: SpeexResampler | null = null;
-      // Frames that arrive while the WASM module is still loading wait here, in order.
-      let backlog: AudioFrame[] | null = speexIfLoaded() ? null : [];
+      // Frames that arrive while the WASM module is still loading wait here, in order. Only a frame that needs
+      // resampling starts the wait: frames already at `toRate` pass straight through, loaded or not.
+      let backlog: AudioFrame[] | null = null;
       let completed = false;
       let closed = false;
 
@@ -47,7 +49,8 @@ export function resample(toRate: number, opts: ResampleOptions = {}): OperatorFu
         flush();
         sub.complete();
       };
-      if (backlog) {
+      const waitForSpeex = (first: AudioFrame) => {
+        backlog = [first];
         loadSpeex().then(
           () => {
             if (closed) return;
@@ -62,10 +65,11 @@ export function resample(toRate: number, opts: ResampleOptions = {}): OperatorFu
           },
           (e) => sub.error(new AudioFormatError(`cannot load the Speex resampler: ${(e as Error).message}`)),
         );
-      }
+      };
       const inner = source.subscribe({
         next: (f) => {
           if (backlog) return void backlog.push(f);
+          if (f.sampleRate !== toRate && !speexIfLoaded()) return waitForSpeex(f);
           try {
             handle(f);
           } catch (e) {

@@ -35,6 +35,15 @@ export function loadSpeex(): Promise<SpeexModule> {
   return loading;
 }
 
+/**
+ * Starts loading the module in the background (idempotent), so the first frame that needs resampling does not wait
+ * for it (the load takes about 20 ms, blocking the event loop for at most a few ms of it). A load failure is not
+ * reported here: the resampler that needs the module reports it.
+ */
+export function preloadSpeex(): void {
+  loadSpeex().catch(() => {});
+}
+
 /** The module if it has finished loading (so hot paths stay synchronous). */
 export const speexIfLoaded = (): SpeexModule | null => loaded;
 

@@ -24,6 +24,8 @@ export class ThinkingFilter {
 
   /** The visible part of `chunk` (possibly empty while a tag is undecided or reasoning goes on). */
   push(chunk: string): string {
+    // Most chunks hold no tag and nothing is pending: no scan needed.
+    if (!this.inThink && !this.held && !chunk.includes('<')) return this.visible(chunk);
     let buf = this.held + chunk;
     this.held = '';
     let out = '';

@@ -63,8 +63,11 @@ export const filterMarkdown: TextTransform = (source) =>
 
 const EMOJI = /[\u{1F000}-\u{1FBFF}\u{2600}-\u{26FF}\u{2700}-\u{27BF}\u{2B00}-\u{2BFF}\u{FE00}-\u{FE0F}\u{200D}\u{20E3}]/gu;
 
+/** Code units any EMOJI match contains (astral pictographs start with a high surrogate D83C–D83E): a cheap pre-test. */
+const MAYBE_EMOJI = /[\u200D\u20E3\u2600-\u27BF\u2B00-\u2BFF\uFE00-\uFE0F\uD83C-\uD83E]/;
+
 /** Deletes emoji (pictographs, dingbats, variation selectors, ZWJ, keycaps) chunk by chunk. */
-export const filterEmoji: TextTransform = (source) => source.pipe(map((t) => t.replace(EMOJI, '')));
+export const filterEmoji: TextTransform = (source) => source.pipe(map((t) => (MAYBE_EMOJI.test(t) ? t.replace(EMOJI, '') : t)));
 
 const BUILT_INS: Record<string, TextTransform> = { filter_markdown: filterMarkdown, filter_emoji: filterEmoji };
 export const DEFAULT_TEXT_TRANSFORMS = ['filter_markdown', 'filter_emoji'] as const;
