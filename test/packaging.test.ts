@@ -90,7 +90,7 @@ describe('the npm package', () => {
     expect(existsSync(join(app, 'out/first-agent.js'))).toBe(true);
   }, 120_000);
 
-  describe.concurrent('then, side by side', () => {
+  describe.concurrent('then, side by side', { timeout: 120_000 }, () => {
     it("type-checks the same consumer under tsc --init's configuration unchanged (exactOptionalPropertyTypes on)", async () => {
       writeFileSync(join(app, 'tsconfig.default.json'), JSON.stringify({ extends: './tsconfig.init.json', compilerOptions: { noEmit: true }, include: ['src'] }));
       await expect(run(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.default.json'], app)).resolves.toMatchObject({ stdout: '' });

@@ -17,7 +17,7 @@ import { resolveSessionOptions, type AgentSessionOptions, type ResolvedSessionOp
 import { speechScope } from './speechContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import type { SayInput } from './reply.ts';
-import { adaptAudioForOutput } from './outputFormat.ts';
+import { adaptAudioForOutput, prepareAudioOutput } from './outputFormat.ts';
 import type { NoiseCancellation } from '../noise/rnnoise.ts';
 import { createAudioOutputChannel, type AudioOutputChannel } from '../../actors/audioOutputChannel.ts';
 import { resolveTextTransforms } from './textPipeline.ts';
@@ -385,6 +385,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     if (this.outputChannel?.device !== device) {
       this.outputChannel?.stop();
       this.outputChannel = device ? { device, ...createAudioOutputChannel(device, this.actor) } : null;
+      // An output at another rate than the TTS needs the resampler: start loading it now, not at the first reply.
+      prepareAudioOutput(device, this.tts?.sampleRate);
     }
     return this.outputChannel?.channel ?? null;
   }

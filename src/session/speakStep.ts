@@ -1,5 +1,5 @@
 import { finalize, map, Observable, tap } from 'rxjs';
-import { playSegment } from '../../actors/playout.ts';
+import { startSegment } from '../../actors/playout.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
 import type { AudioInput } from '../io/types.ts';
 import type { LLMInference } from '../../actors/llmInference.ts';
@@ -72,9 +72,6 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
     error: () => (pacer.endText(), textDone()),
   });
   const out = session.output.audio;
-  const ac = new AbortController();
-  // whenInterrupted() also settles when the speech ends; aborting then would only build an AbortError for nobody.
-  void h.whenInterrupted().then(() => h.interrupted && ac.abort());
   try {
     if (!out || (!audio && !act.tts)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.
@@ -111,7 +108,10 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
     const gated = frames$.pipe(
       holdUntil(() => (floorIsFree(act.actor.getSnapshot().context) ? null : act.floorFree(h).then(() => !h.interrupted && !h.done()))),
     );
-    const r = await playSegment({ audio: session._adaptAudioForOutput(gated, out), output: out, onPlaybackStarted: onStarted }, ac.signal);
+    const segment = startSegment({ audio: session._adaptAudioForOutput(gated, out), output: out, onPlaybackStarted: onStarted });
+    // A barge-in stops the segment directly (an AbortSignal would build an exception and dispatch an event first).
+    void h.whenInterrupted().then(() => h.interrupted && segment.interrupt());
+    const r = await segment.done;
     const cut = r.interrupted || !!r.error || ttsFailed;
     const heard = r.pushed ? (r.synchronizedTranscript ?? pacer.finish(cut, r.positionMs)) : (pacer.finish(true, 0), '');
     if (act.outputPaused && !act.actor.getSnapshot().context.paused) act.resumeOutput();
