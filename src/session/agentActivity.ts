@@ -1,5 +1,5 @@
 import { createActor, fromPromise, type Actor } from 'xstate';
-import { activityMachine, floorIsFree, type CurrentSpeechFacts } from '../../machines/activity.ts';
+import { activityMachine, type CurrentSpeechFacts } from '../../machines/activity.ts';
 import { userTurnMachine } from '../../machines/userTurn.ts';
 import { recognitionActor } from '../../actors/recognition.ts';
 import type { Agent } from '../agent.ts';
@@ -19,6 +19,7 @@ import { speechScope } from './speechContext.ts';
 import type { TranscriptPacer } from './transcriptPacer.ts';
 import { UserTurnPipeline } from './userTurnPipeline.ts';
 import { validatedInput } from './inputValidation.ts';
+import { whenFloorFree, within } from './waits.ts';
 
 /** Why the activity's close signal fired: tools see it as the reason of `ctx.abortSignal`. */
 export class ActivityClosedError extends Error {
@@ -189,10 +190,7 @@ export class AgentActivity implements ActivityHost {
   }
 
   private withinCloseTimeout(p: Promise<unknown>): Promise<void> {
-    const ms = this.session.options.closeTimeout;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const limit = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-    return Promise.race([p.then(() => undefined), limit]).finally(() => clearTimeout(timer));
+    return within(this.session.options.closeTimeout, p);
   }
 
   private async settleTasks(): Promise<void> {
@@ -253,18 +251,7 @@ export class AgentActivity implements ActivityHost {
   }
 
   floorFree(h: SpeechHandle): Promise<void> {
-    if (floorIsFree(this.actor.getSnapshot().context)) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const sub = this.actor.subscribe((s) => {
-        if (floorIsFree(s.context) || h.interrupted || h.done() || s.status !== 'active') done();
-      });
-      const stop = h.actor.subscribe((s) => (s.context.interrupted || s.status === 'done') && done());
-      function done() {
-        sub.unsubscribe();
-        stop.unsubscribe();
-        resolve();
-      }
-    });
+    return whenFloorFree(this.actor, h);
   }
 
   // ------------------------------------------------------------------ output control

@@ -11,6 +11,7 @@ import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
 import { EventBus, type Listener } from './eventBus.ts';
+import { PendingAgents } from './pendingAgents.ts';
 import type { AgentSessionEvent, AgentSessionEventType, AgentState, ErrorSource, UserState } from './events.ts';
 import type { ActivityHost, SessionHost } from './host.ts';
 import { resolveSessionOptions, type AgentSessionOptions, type ResolvedSessionOptions } from './options.ts';
@@ -70,8 +71,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   private outputChannel: { device: AudioOutput; channel: AudioOutputChannel; stop(): void } | null = null;
   private startError: unknown = null;
   /** Agents waiting for a handoff, by the key the session machine holds (its context is plain data). */
-  private readonly pendingAgents = new Map<string, Agent>();
-  private agentKeys = 0;
+  private readonly pendingAgents = new PendingAgents();
   /** The error behind the last MODEL_FAILED, so a close for it carries the original Error object. */
   private lastFatal: Error | null = null;
 
@@ -108,7 +108,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
       sessionMachine.provide({
         actors: {
           startSession: fromPromise(async () => this.startImpl()),
-          handoff: fromPromise(async ({ input }: { input: { agent: string } }) => this.handoffImpl(this.takeAgent(input.agent))),
+          handoff: fromPromise(async ({ input }: { input: { agent: string } }) => this.handoffImpl(this.pendingAgents.take(input.agent))),
           closeSession: fromPromise(async ({ input }: { input: { reason: CloseReason; error: ErrorInfo | null; drain: boolean } }) =>
             this.closeImpl(input.reason, input.error, input.drain),
           ),
@@ -172,11 +172,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     return this;
   }
   once<T extends AgentSessionEventType>(type: T, fn: Listener<T>): this {
-    const wrapped: Listener<T> = (ev) => {
-      this.off(type, wrapped);
-      fn(ev);
-    };
-    return this.on(type, wrapped);
+    this.bus.once(type, fn);
+    return this;
   }
 
   /** @internal */
@@ -270,19 +267,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   /** Replaces the current agent. New user turns stop reaching the old agent at once. */
   updateAgent(agent: Agent): void {
     if (this.lifecycle !== 'running') throw new Error('updateAgent() needs a running session');
-    const key = `agent_${++this.agentKeys}`;
-    this.pendingAgents.set(key, agent);
-    this.actor.send({ type: 'UPDATE_AGENT', agent: key });
-  }
-
-  /** The Agent behind a key; agents queued behind it (replaced before their handoff ran) are forgotten. */
-  private takeAgent(key: string): Agent {
-    const agent = this.pendingAgents.get(key)!;
-    for (const k of [...this.pendingAgents.keys()]) {
-      this.pendingAgents.delete(k);
-      if (k === key) break;
-    }
-    return agent;
+    this.actor.send({ type: 'UPDATE_AGENT', agent: this.pendingAgents.add(agent) });
   }
 
   /** Lets the current speeches (and tool replies) finish, then closes. */

@@ -24,6 +24,14 @@ export class EventBus {
     this.listeners.get(type)?.delete(fn);
   }
 
+  once<T extends AgentSessionEventType>(type: T, fn: Listener<T>): void {
+    const wrapped: Listener<T> = (ev) => {
+      this.off(type, wrapped);
+      fn(ev);
+    };
+    this.on(type, wrapped);
+  }
+
   emit(ev: AgentSessionEvent): void {
     const set = this.listeners.get(ev.type);
     if (set?.size) {

@@ -2,6 +2,7 @@ import type { AgentState } from '../../machines/activity.ts';
 import type { CloseReason } from '../../machines/session.ts';
 import type { ChatItem, ChatMessage, FunctionCall, FunctionCallOutput, AgentHandoff } from '../llm/chatContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
+import type { Metrics } from './metrics.ts';
 import type { SessionUsage } from './usage.ts';
 
 export type { AgentState, CloseReason };
@@ -33,12 +34,7 @@ export interface FunctionToolsExecutedEvent {
   cancelAgentHandoff(): void;
 }
 
-export type Metrics =
-  | { type: 'llm_metrics'; label: string; requestId: string; timestamp: number; durationMs: number; ttftMs: number; cancelled: boolean; promptTokens: number; completionTokens: number; totalTokens: number; promptCachedTokens?: number; tokensPerSecond: number; speechId?: string }
-  | { type: 'tts_metrics'; label: string; requestId: string; timestamp: number; ttfbMs: number; durationMs: number; audioDurationMs: number; charactersCount: number; cancelled: boolean; streamed: boolean; speechId?: string }
-  | { type: 'eou_metrics'; timestamp: number; endOfUtteranceDelayMs: number; transcriptionDelayMs: number; onUserTurnCompletedDelayMs: number; speechId?: string }
-  | { type: 'stt_metrics'; label: string; timestamp: number; durationMs: number; audioDurationMs: number; streamed: boolean }
-  | { type: 'vad_metrics'; label: string; timestamp: number; idleTimeMs: number; inferenceDurationTotalMs: number; inferenceCount: number };
+export type { Metrics };
 
 export interface MetricsCollectedEvent { type: 'metrics_collected'; metrics: Metrics; createdAt: number }
 /** After every LLM, TTS or STT metrics event: the session's usage so far, per model. */

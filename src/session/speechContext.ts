@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { SpeechHandle } from './speechHandle.ts';
 
 /**
  * Where user code runs: inside a hook (onEnter, onExit, onUserTurnCompleted) or a tool of a given activity and
@@ -8,7 +7,8 @@ import type { SpeechHandle } from './speechHandle.ts';
  */
 export interface SpeechScope {
   activity: unknown;
-  handle: SpeechHandle | null;
+  /** The speech whose tool runs here (compared by identity; typed loosely so the two files import no cycle). */
+  handle: object | null;
   inTool: boolean;
 }
 

@@ -2,7 +2,7 @@
  * What a session has used of each model, summed from its metrics: the numbers a bill is made of. Updated on every
  * LLM, TTS and STT metrics event (cancelled requests count too: they were paid for).
  */
-import type { Metrics } from './events.ts';
+import type { Metrics } from './metrics.ts';
 
 export type ModelUsage =
   | { type: 'llm'; label: string; requests: number; inputTokens: number; outputTokens: number; cachedInputTokens: number }
