@@ -27,9 +27,11 @@ type EventInit<E> = E extends { createdAt: number } ? Omit<E, 'createdAt'> & { c
 
 export interface StartOptions {
   agent: Agent;
-  /** A LiveKit room; room transport arrives in a later release. */
+  /** An `@livekit/rtc-node` Room: the session is served there through a RoomIO (see src/room). */
   room?: unknown;
+  /** `RoomInputOptions` (src/room/options.ts). */
   roomInputOptions?: unknown;
+  /** `RoomOutputOptions` (src/room/options.ts). */
   roomOutputOptions?: unknown;
 }
 
@@ -195,7 +197,8 @@ export class AgentSession<UserData = unknown> {
     if (lc === 'running' || lc === 'starting') return;
     if (lc === 'closing') await waitFor(this.actor, (s) => s.matches('closed'));
     if (!opts?.agent) throw new TypeError('start() needs { agent }');
-    if (opts.room !== undefined) throw new Error('LiveKit room transport is not available yet: attach session.input.audio / session.output.audio instead');
+    // Loaded on demand: the LiveKit SDK (native bindings) is only needed by sessions that serve a room.
+    if (opts.room !== undefined) await (await import('../room/attach.ts')).attachRoom(this, opts);
     this.agent = opts.agent;
     this.startError = null;
     this.actor.send({ type: 'START' });

@@ -1,0 +1,110 @@
+/**
+ * RoomIO on the real LiveKit server: an rtc-node participant plays the user (a WAV on its microphone track), the
+ * agent (real Silero VAD, scripted recogniser, FakeLLM, Flite TTS) answers through the room.
+ */
+import type { Room } from '@livekit/rtc-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../../src/agent.ts';
+import { FliteTTS } from '../../src/plugins/flite/index.ts';
+import { SileroVAD } from '../../src/plugins/silero/index.ts';
+import { AgentSession } from '../../src/session/agentSession.ts';
+import type { AgentSessionEvent } from '../../src/session/events.ts';
+import { FakeLLM } from '../../src/testing/index.ts';
+import { VadScriptedSTT } from './helpers/agent.ts';
+import {
+  audibleSpans,
+  join,
+  liveKitEnv,
+  Microphone,
+  recordAttribute,
+  recordAudioFrom,
+  recordTranscriptions,
+  uniqueRoom,
+  until,
+  wavFrames,
+} from './helpers/livekit.ts';
+
+const env = liveKitEnv();
+const REPLY = 'It is twelve o clock. Anything else I can do for you today?';
+
+describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', () => {
+  let vad: SileroVAD;
+  const rooms: Room[] = [];
+  beforeAll(async () => {
+    vad = await SileroVAD.load();
+  });
+  afterAll(async () => {
+    for (const r of rooms) await r.disconnect().catch(() => undefined);
+  });
+
+  async function setup(opts: { llm?: FakeLLM; transcripts?: string[]; roomOutputOptions?: object; roomInputOptions?: object } = {}) {
+    const name = uniqueRoom('audio');
+    const agentRoom = await join(env!, name, 'agent-1', { kind: 'agent' });
+    const userRoom = await join(env!, name, 'user-1');
+    rooms.push(agentRoom, userRoom);
+    const heard = recordAudioFrom(userRoom, 'agent-1');
+    const transcripts = recordTranscriptions(userRoom);
+    const states = recordAttribute(userRoom, 'agent-1', 'lk.agent.state');
+    const mic = await Microphone.publish(userRoom);
+    const stt = new VadScriptedSTT(vad, opts.transcripts ?? ['What time is it?']);
+    const llm = opts.llm ?? new FakeLLM([{ input: 'What time is it?', content: REPLY, ttft: 100, duration: 300 }]);
+    const session = new AgentSession({ vad, stt, llm, tts: new FliteTTS(), userAwayTimeout: null });
+    const events: AgentSessionEvent[] = [];
+    session.events$.subscribe((e) => events.push(e));
+    await session.start({
+      agent: new Agent({ instructions: 'You tell the time.' }),
+      room: agentRoom,
+      roomInputOptions: { deleteRoomOnClose: false, ...opts.roomInputOptions },
+      roomOutputOptions: opts.roomOutputOptions,
+    });
+    return { name, agentRoom, userRoom, heard, transcripts, states, mic, stt, llm, session, events };
+  }
+
+  it('hears the user, answers with audio the user receives, transcripts on lk.transcription and the lk.agent.state attribute', async () => {
+    const t = await setup();
+    await t.mic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
+    await until(() => t.events.some((e) => e.type === 'agent_state_changed' && e.oldState === 'speaking' && e.newState === 'listening'), 20_000, 'the reply to finish');
+    await until(() => t.transcripts.some((s) => s.identity === 'agent-1' && s.closedAt !== null), 3000, 'the agent transcript stream to close');
+
+    // Audio: one audible stretch as long as the synthesised speech.
+    const tts = t.events.flatMap((e) => (e.type === 'metrics_collected' && e.metrics.type === 'tts_metrics' ? [e.metrics] : []));
+    const synthMs = tts.reduce((s, m) => s + m.audioDurationMs, 0);
+    expect(synthMs).toBeGreaterThan(2000);
+    const spans = audibleSpans(t.heard);
+    expect(spans.length).toBe(1);
+    const span = spans[0]!;
+    expect(span.end - span.start).toBeGreaterThan(synthMs * 0.75);
+    expect(span.end - span.start).toBeLessThan(synthMs * 1.15);
+
+    // Agent transcript: one stream from the agent, final text = what was said, words released while it was heard.
+    const agentStreams = t.transcripts.filter((s) => s.identity === 'agent-1');
+    expect(agentStreams.length).toBe(1);
+    const a = agentStreams[0]!;
+    expect(a.text.trim()).toBe(REPLY);
+    expect(a.attributes['lk.transcription_final']).toBe('false');
+    expect(a.attributes['lk.segment_id']).toMatch(/^SG_/);
+    expect(a.attributes['lk.transcribed_track_id']).toMatch(/^TR_/);
+    expect(a.chunks.length).toBeGreaterThan(5);
+    expect(a.chunks[0]!.at).toBeGreaterThan(span.start - 500);
+    expect(a.chunks.at(-1)!.at).toBeGreaterThan(span.start + synthMs * 0.6);
+    expect(a.chunks.at(-1)!.at).toBeLessThan(span.end + 800);
+    const assistant = t.session.history.messages().filter((m) => m.role === 'assistant');
+    expect(assistant.map((m) => m.content.join(''))).toEqual([REPLY]);
+
+    // User transcripts, sent on the user's behalf: an interim, then the final text twice ("false", then "true").
+    const user = t.transcripts.filter((s) => s.identity === 'user-1');
+    expect(user.map((s) => [s.text, s.attributes['lk.transcription_final']])).toEqual([
+      ['What', 'false'],
+      ['What time is it?', 'false'],
+      ['What time is it?', 'true'],
+    ]);
+    expect(user[1]!.attributes['lk.segment_id']).toBe(user[2]!.attributes['lk.segment_id']);
+    expect(user[2]!.attributes['lk.transcribed_track_id']).toBe(t.mic.sid);
+
+    // The state attribute went through the turn.
+    await until(() => t.states.at(-1) === 'listening' && t.states.includes('speaking'), 3000, 'the final state attribute');
+    expect(t.states.filter((s, i) => s !== t.states[i - 1])).toEqual(['listening', 'thinking', 'speaking', 'listening']);
+    await t.session.close();
+    await t.mic.stop();
+  }, 60_000);
+});
