@@ -107,4 +107,36 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
     await t.session.close();
     await t.mic.stop();
   }, 60_000);
+
+  it('a barge-in by the user track cuts the agent off: its audio stops at once and history keeps what was heard', async () => {
+    const long = 'Here is a long answer. ' + 'I will keep talking about the weather and the time for quite a while, so that you can interrupt me. '.repeat(3);
+    const llm = new FakeLLM([
+      { input: 'What time is it?', content: long, ttft: 100, duration: 300 },
+      { input: 'Stop please.', content: 'Sure.', ttft: 100, duration: 200 },
+    ]);
+    const t = await setup({ llm, transcripts: ['What time is it?', 'Stop please.'] });
+    await t.mic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
+    await until(() => audibleSpans(t.heard).length > 0, 20_000, 'the agent to be heard');
+    await new Promise((r) => setTimeout(r, 1500));
+    const bargeAt = Date.now();
+    await t.mic.say(await wavFrames('test/fixtures/utterance-b-16k.wav'));
+    await until(() => t.session.history.messages().some((m) => m.role === 'assistant' && m.interrupted), 10_000, 'the interrupted reply');
+    const first = audibleSpans(t.heard)[0]!;
+    // The reply was cut well before its end, soon after the user began (VAD + minInterruptionDuration 500 ms + the room).
+    const synthMs = t.events.flatMap((e) => (e.type === 'metrics_collected' && e.metrics.type === 'tts_metrics' ? [e.metrics.audioDurationMs] : [])).reduce((a, b) => a + b, 0);
+    expect(first.end - first.start).toBeLessThan(synthMs * 0.6);
+    expect(first.end - bargeAt).toBeGreaterThan(300);
+    expect(first.end - bargeAt).toBeLessThan(1800);
+    const cut = t.session.history.messages().find((m) => m.role === 'assistant' && m.interrupted)!;
+    const heardText = cut.content.join('');
+    expect(heardText.length).toBeGreaterThan(5);
+    expect(long.startsWith(heardText)).toBe(true);
+    expect(heardText.length).toBeLessThan(long.length * 0.7);
+    // The agent's transcript stream ends with the interruption: it holds no more than what was heard.
+    await until(() => t.transcripts.filter((s) => s.identity === 'agent-1' && s.closedAt !== null).length >= 1, 3000, 'the cut transcript to close');
+    const cutStream = t.transcripts.find((s) => s.identity === 'agent-1')!;
+    expect(cutStream.text.trim()).toBe(heardText.trim());
+    await t.session.close();
+    await t.mic.stop();
+  }, 60_000);
 });
