@@ -1,4 +1,4 @@
-export { RoomIO, roomIOFor, type RoomIOOptions } from './roomIO.ts';
+export { RoomIO, roomIOFor, roomIOOf, type RoomIOOptions } from './roomIO.ts';
 export {
   CLOSE_ON_DISCONNECT_REASONS,
   DEFAULT_PARTICIPANT_KINDS,

@@ -31,6 +31,11 @@ export interface RoomIOOptions {
 
 const registry = new WeakMap<object, RoomIO>();
 
+/** The RoomIO serving this session, if any. */
+export function roomIOOf(session: AgentSession<any>): RoomIO | undefined {
+  return registry.get(session);
+}
+
 /** The RoomIO built for this session and room, if any (a custom one made before `session.start`). */
 export function roomIOFor(session: AgentSession<any>, room: Room): RoomIO | undefined {
   const io = registry.get(session);

@@ -132,10 +132,13 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
     expect(heardText.length).toBeGreaterThan(5);
     expect(long.startsWith(heardText)).toBe(true);
     expect(heardText.length).toBeLessThan(long.length * 0.7);
-    // The agent's transcript stream ends with the interruption: it holds no more than what was heard.
+    // The agent's transcript stream ends with the interruption: what was heard, give or take the word being spoken
+    // (words are released by the clock, the history is cut at the output's reported position).
     await until(() => t.transcripts.filter((s) => s.identity === 'agent-1' && s.closedAt !== null).length >= 1, 3000, 'the cut transcript to close');
-    const cutStream = t.transcripts.find((s) => s.identity === 'agent-1')!;
-    expect(cutStream.text.trim()).toBe(heardText.trim());
+    const cutWords = t.transcripts.find((s) => s.identity === 'agent-1')!.text.trim().split(/\s+/);
+    const heardWords = heardText.trim().split(/\s+/);
+    expect(Math.abs(cutWords.length - heardWords.length)).toBeLessThanOrEqual(1);
+    expect(long.startsWith(cutWords.join(' '))).toBe(true);
     await t.session.close();
     await t.mic.stop();
   }, 60_000);
