@@ -21,6 +21,8 @@ import { deleteRoom } from './roomService.ts';
 import { RoomAudioOutput } from './roomAudioOutput.ts';
 import { registerChatInput } from './textInput.ts';
 import { RoomTranscriptionOutput, UserTranscriptPublisher } from './transcriptionOutput.ts';
+import { RoomVideoInput } from './roomVideoInput.ts';
+import { resolveVideoSampler } from './videoSampler.ts';
 
 export interface RoomIOOptions {
   inputOptions?: RoomInputOptions;
@@ -56,6 +58,8 @@ export class RoomIO {
   audioOutput: AudioOutput | null;
   transcriptionOutput: TextOutput | null;
   readonly linkActor: Actor<typeof participantLinkMachine>;
+  /** The camera input (videoEnabled and a videoSampler), else null. */
+  readonly videoInput: RoomVideoInput | null;
   private readonly frames = new Subject<AudioFrame>();
   private readonly roomAudio: RoomAudioOutput | null;
   private readonly userTranscripts: UserTranscriptPublisher | null;
@@ -102,6 +106,15 @@ export class RoomIO {
       ? new UserTranscriptPublisher(room, { identity: () => this.linkedIdentity, trackSid: () => this.micTrackSid, onError: report('user transcription') })
       : null;
     this.stateAttribute = new AgentStateAttribute(room, report('lk.agent.state'));
+    const sampler = io.videoEnabled ? resolveVideoSampler(session._videoSampler) : null;
+    this.videoInput = sampler
+      ? new RoomVideoInput(room, {
+          sampler,
+          userSpeaking: () => session.userState === 'speaking',
+          inspect: session._inspect,
+          onError: (e) => this.report('audio_input', 'room video input', e),
+        })
+      : null;
     this.linkActor = createActor(
       participantLinkMachine.provide({
         actions: {
@@ -134,6 +147,7 @@ export class RoomIO {
     const list: AnyActorRef[] = [this.linkActor as AnyActorRef];
     if (this.roomAudio) list.push(this.roomAudio.actor as AnyActorRef);
     if (this.micInput) list.push(this.micInput);
+    if (this.videoInput?.actor) list.push(this.videoInput.actor);
     return list;
   }
 
@@ -156,6 +170,13 @@ export class RoomIO {
     if (this.audioInput && !s.input.audio) s.input.audio = this.audioInput;
     if (this.audioOutput && !s.output.audio) s.output.audio = this.audioOutput;
     if (this.transcriptionOutput && !s.output.transcription) s.output.transcription = this.transcriptionOutput;
+    const video = this.videoInput;
+    if (video) {
+      s._onUserTurnMessage = (m) => video.attachTo(m);
+      this.cleanups.push(() => {
+        if (s._onUserTurnMessage) s._onUserTurnMessage = null;
+      });
+    }
     if (this.roomAudio) {
       const sub = this.roomAudio.errors$.subscribe((e) => this.report('audio_output', 'room audio output', e));
       this.cleanups.push(() => sub.unsubscribe());
@@ -199,6 +220,7 @@ export class RoomIO {
     this.linkActor.send({ type: 'STOP' });
     this.micInput?.stop();
     this.micInput = null;
+    this.videoInput?.stop();
     this.roomAudio?.close();
     this.frames.complete();
     await this.deletion;
@@ -241,6 +263,7 @@ export class RoomIO {
       });
       this.micInput.start();
     }
+    this.videoInput?.follow(identity);
     for (const w of this.linkWaiters.splice(0)) w(identity);
   }
 
@@ -248,6 +271,7 @@ export class RoomIO {
     this.micInput?.stop();
     this.micInput = null;
     this.micTrackSid = undefined;
+    this.videoInput?.stop();
   }
 
   private async onSessionClosed(): Promise<void> {

@@ -475,6 +475,7 @@ export class AgentActivity {
     }
     // Built after background speeches settled, so it sorts after their tool outputs.
     const message = createMessage('user', info.transcript, { transcriptConfidence: info.confidence, metrics });
+    this.session._onUserTurnMessage?.(message);
 
     const current = this.facts();
     const currentHandle = current ? this.handles.get(current.id) : undefined;

@@ -71,6 +71,10 @@ export class AgentSession<UserData = unknown> {
   private readonly usageCollector = new UsageCollector();
   private outputChannel: { device: AudioOutput; channel: AudioOutputChannel; stop(): void } | null = null;
   private startError: unknown = null;
+  /** @internal set by a RoomIO: decorates each user turn's message (its video input attaches the latest frame). */
+  _onUserTurnMessage: ((message: ChatMessage) => void) | null = null;
+  /** @internal the `videoSampler` option as given (resolved by the RoomIO's video input) */
+  readonly _videoSampler: AgentSessionOptions['videoSampler'];
 
   constructor(opts: AgentSessionOptions<UserData> = {}) {
     this.options = resolveSessionOptions(opts as AgentSessionOptions<unknown>);
@@ -82,6 +86,7 @@ export class AgentSession<UserData = unknown> {
     this._userdata = opts.userdata;
     this._inspect = opts.inspect;
     this.noiseCancellation = opts.noiseCancellation ?? null;
+    this._videoSampler = opts.videoSampler;
     this._ttsTextTransform = resolveTextTransforms(this.options.ttsTextTransforms);
     this.events$ = this.subject.asObservable();
     const self = this;
