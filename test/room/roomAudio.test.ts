@@ -142,4 +142,18 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
     await t.session.close();
     await t.mic.stop();
   }, 60_000);
+
+  it('with syncTranscription false the whole agent transcript arrives while the audio has barely begun', async () => {
+    const t = await setup({ roomOutputOptions: { syncTranscription: false } });
+    await t.mic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
+    await until(() => t.events.some((e) => e.type === 'agent_state_changed' && e.oldState === 'speaking'), 20_000, 'the reply to finish');
+    await until(() => t.transcripts.some((s) => s.identity === 'agent-1' && s.closedAt !== null), 3000, 'the transcript');
+    const span = audibleSpans(t.heard)[0]!;
+    const a = t.transcripts.find((s) => s.identity === 'agent-1')!;
+    expect(a.text.trim()).toBe(REPLY);
+    // All words were out before a third of the speech had played.
+    expect(a.chunks.at(-1)!.at).toBeLessThan(span.start + (span.end - span.start) / 3);
+    await t.session.close();
+    await t.mic.stop();
+  }, 60_000);
 });
