@@ -14,3 +14,5 @@ export { RoomAudioOutput, type RoomAudioOutputOptions } from './roomAudioOutput.
 export { RoomTranscriptionOutput, UserTranscriptPublisher, TOPIC_TRANSCRIPTION, ATTR_SEGMENT_ID, ATTR_TRANSCRIPTION_FINAL, ATTR_TRANSCRIBED_TRACK_ID } from './transcriptionOutput.ts';
 export { ATTR_AGENT_STATE } from './agentStateAttribute.ts';
 export { TOPIC_CHAT } from './textInput.ts';
+export { VoiceActivityVideoSampler, type VideoSampler, type VideoFrameInfo } from './videoSampler.ts';
+export { RoomVideoInput } from './roomVideoInput.ts';

@@ -1,7 +1,7 @@
 /** The agent side of the room tests: real Silero VAD, a scripted recogniser on top of it, FakeLLM, Flite TTS. */
 import { Observable } from 'rxjs';
 import type { AudioFrame } from '../../../src/audio/frame.ts';
-import type { SpeechEvent, STT, VAD } from '../../../src/providers/types.ts';
+import type { SpeechEvent, STT, VAD, VADEvent } from '../../../src/providers/types.ts';
 
 /**
  * A streaming STT whose words are scripted but whose timing is real: it runs its own VAD stream over the audio it
@@ -18,14 +18,19 @@ export class VadScriptedSTT implements STT {
   constructor(
     private readonly vad: VAD,
     private readonly transcripts: string[],
+    /** Sees every VAD event with the wall time since the stream's first frame (benchmarks measure lag with it). */
+    private readonly onVadEvent?: (ev: VADEvent, sinceFirstFrameMs: number) => void,
   ) {}
 
   stream(audio: Observable<AudioFrame>): Observable<SpeechEvent> {
     return new Observable<SpeechEvent>((sub) => {
       let speaking = false;
       let interim = false;
-      const s = this.vad.stream(audio).subscribe({
+      let first: number | null = null;
+      const tapped = new Observable<AudioFrame>((o) => audio.subscribe({ next: (f) => ((first ??= performance.now()), o.next(f)), error: (e) => o.error(e), complete: () => o.complete() }));
+      const s = this.vad.stream(tapped).subscribe({
         next: (ev) => {
+          this.onVadEvent?.(ev, first === null ? 0 : performance.now() - first);
           const text = this.transcripts[this.next % this.transcripts.length] ?? '';
           if (ev.type === 'start_of_speech') {
             speaking = true;
