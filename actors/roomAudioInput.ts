@@ -16,6 +16,12 @@ export interface RoomAudioInputInput {
   onError?: (e: Error) => void;
 }
 
+/**
+ * Frames of 50 ms, as LiveKit Agents (Python) reads room audio: rtc-node hands every frame to every stream's
+ * listener, so 10 ms frames cost five times the events, and that cost grows with the number of streams per process.
+ */
+const FRAME_SIZE_MS = 50;
+
 /** Silence pushed when a track ends, so a recogniser sees the end of the utterance (as LiveKit Agents does). */
 const TAIL_MS = 500;
 
@@ -27,7 +33,7 @@ const TAIL_MS = 500;
 export const roomAudioInputLogic = fromCallback<{ type: 'NONE' }, RoomAudioInputInput>(({ input }) => {
   const { room, identity, sampleRate, numChannels, push } = input;
   return followTrack(room, identity, TrackKind.KIND_AUDIO, [TrackSource.SOURCE_MICROPHONE], (track, pub) => {
-    const stream = new AudioStream(track, { sampleRate, numChannels });
+    const stream = new AudioStream(track, { sampleRate, numChannels, frameSizeMs: FRAME_SIZE_MS });
     const reader = stream.getReader();
     let open = true;
     input.onTrack?.(pub.sid ?? null);
