@@ -66,7 +66,7 @@ export class RoomAudioOutput implements AudioOutput {
         waitForSubscriber: async () => (await this.publish()).waitForSubscription(),
         waitForPlayout: async () => this.source?.waitForPlayout(),
         clear: () => this.clearNow(),
-        close: () => void this.closeSource(),
+        close: () => void this.closeSource().catch(() => undefined),
         playbackStarted: () => this.events$.next({ type: 'playback_started', createdAt: Date.now() }),
         finished: (interrupted) => this.finished(interrupted),
         captureError: (m) => this.errors$.next(new Error(`room audio output: ${m}`)),
@@ -91,6 +91,11 @@ export class RoomAudioOutput implements AudioOutput {
 
   get trackSid(): string | undefined {
     return this.publication?.sid;
+  }
+
+  /** ms handed to the track and not yet played: bounded by the source's queue (backpressure). */
+  get aheadOfPlayoutMs(): number {
+    return this.source?.queuedDuration ?? 0;
   }
 
   /** ms of the current segment heard so far: what went into the source minus what still waits in its queue. */
@@ -145,13 +150,18 @@ export class RoomAudioOutput implements AudioOutput {
     this.capturedMs += piece.ms;
     await source.captureFrame(piece.frame);
     // Cleared while this frame waited for room: it must not be heard.
-    if (gen !== this.generation) source.clearQueue();
+    if (gen !== this.generation) this.clearNow();
   }
 
   private clearNow(): void {
     this.generation++;
     this.queue = [];
-    this.source?.clearQueue();
+    try {
+      this.source?.clearQueue();
+    } catch (e) {
+      // A dead source has nothing left to clear; the segment still ends (the actor must never throw).
+      this.errors$.next(new Error(`room audio output: clearing the source failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
   }
 
   private finished(interrupted: boolean): void {

@@ -10,6 +10,7 @@ import { SileroVAD } from '../../src/plugins/silero/index.ts';
 import { AgentSession } from '../../src/session/agentSession.ts';
 import type { AgentSessionEvent } from '../../src/session/events.ts';
 import { FakeLLM } from '../../src/testing/index.ts';
+import { roomIOOf, type RoomAudioOutput } from '../../src/room/index.ts';
 import { VadScriptedSTT } from './helpers/agent.ts';
 import {
   audibleSpans,
@@ -62,6 +63,13 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
 
   it('hears the user, answers with audio the user receives, transcripts on lk.transcription and the lk.agent.state attribute', async () => {
     const t = await setup();
+    // Backpressure: the whole reply is synthesised in well under its length, yet the output never runs more than
+    // the AudioSource queue (200 ms, plus one 20 ms piece) ahead of playout.
+    const out = roomIOOf(t.session)!.audioOutput as RoomAudioOutput;
+    let ahead = 0;
+    const probe = setInterval(() => (ahead = Math.max(ahead, out.aheadOfPlayoutMs)), 5);
+    const finished: number[] = [];
+    out.events$.subscribe((e) => e.type === 'playback_finished' && finished.push(Date.now()));
     await t.mic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
     await until(() => t.events.some((e) => e.type === 'agent_state_changed' && e.oldState === 'speaking' && e.newState === 'listening'), 20_000, 'the reply to finish');
     await until(() => t.transcripts.some((s) => s.identity === 'agent-1' && s.closedAt !== null), 3000, 'the agent transcript stream to close');
@@ -75,6 +83,11 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
     const span = spans[0]!;
     expect(span.end - span.start).toBeGreaterThan(synthMs * 0.75);
     expect(span.end - span.start).toBeLessThan(synthMs * 1.15);
+    clearInterval(probe);
+    expect(ahead).toBeGreaterThan(100);
+    expect(ahead).toBeLessThanOrEqual(225);
+    // The segment finishes when its audio has played out, not when it was handed over.
+    expect(Math.abs(finished[0]! - span.end)).toBeLessThan(400);
 
     // Agent transcript: one stream from the agent, final text = what was said, words released while it was heard.
     const agentStreams = t.transcripts.filter((s) => s.identity === 'agent-1');
@@ -153,6 +166,24 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
     expect(a.text.trim()).toBe(REPLY);
     // All words were out before a third of the speech had played.
     expect(a.chunks.at(-1)!.at).toBeLessThan(span.start + (span.end - span.start) / 3);
+    await t.session.close();
+    await t.mic.stop();
+  }, 60_000);
+
+  it('a capture that fails (the track source is gone) ends the reply with an error instead of wedging the session', async () => {
+    const long = 'This answer is long enough to still be playing when its audio source breaks. '.repeat(3);
+    const t = await setup({ llm: new FakeLLM([{ input: 'What time is it?', content: long, ttft: 50, duration: 100 }]) });
+    await t.mic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
+    await until(() => audibleSpans(t.heard).length > 0, 20_000, 'the agent to be heard');
+    const brokeAt = Date.now();
+    // What a dead native source does: every further capture throws.
+    await (roomIOOf(t.session)!.audioOutput as unknown as { source: { close(): Promise<void> } }).source.close();
+    await until(() => t.session.agentState === 'listening', 3000, 'the session to get back to listening');
+    expect(Date.now() - brokeAt).toBeLessThan(1500);
+    const err = t.events.find((e) => e.type === 'error' && e.source === 'audio_output');
+    expect(err).toBeDefined();
+    expect(String((err as { error: Error }).error.message)).toMatch(/room audio output: .*closed/i);
+    expect(t.session.history.messages().find((m) => m.role === 'assistant')!.interrupted).toBe(true);
     await t.session.close();
     await t.mic.stop();
   }, 60_000);

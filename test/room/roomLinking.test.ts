@@ -1,6 +1,8 @@
 /** RoomIO on the real server: chat input, linking, leaving, rejoining and deleting the room, disabled parts. */
 import { RoomEvent, TrackKind, type Room } from '@livekit/rtc-node';
 import { RoomServiceClient } from 'livekit-server-sdk';
+import { tap, type Observable } from 'rxjs';
+import type { AudioFrame } from '../../src/audio/frame.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.ts';
 import { FliteTTS } from '../../src/plugins/flite/index.ts';
@@ -84,7 +86,10 @@ describe.skipIf(!env)('RoomIO linking, chat and lifecycle on a real LiveKit serv
     const talkerMic = await Microphone.publish(other);
     const pinnedMic = await Microphone.publish(pinned);
     const streams = recordTranscriptions(pinned);
-    await a.session.start({ agent: a.agent, room: a.room, roomInputOptions: { deleteRoomOnClose: false, participantIdentity: 'pinned' } });
+    // A noiseCancellation processor sees the room audio before the session does (only the linked participant's).
+    let cleaned = 0;
+    const noiseCancellation = { label: 'counting', process: (f$: Observable<AudioFrame>) => f$.pipe(tap(() => cleaned++)) };
+    await a.session.start({ agent: a.agent, room: a.room, roomInputOptions: { deleteRoomOnClose: false, participantIdentity: 'pinned', noiseCancellation } });
     await talkerMic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
     await new Promise((r) => setTimeout(r, 2500));
     expect(llm.requests).toHaveLength(0);
@@ -92,6 +97,7 @@ describe.skipIf(!env)('RoomIO linking, chat and lifecycle on a real LiveKit serv
     await pinnedMic.say(await wavFrames('test/fixtures/utterance-a-16k.wav'));
     await until(() => said(a.session).includes('assistant: Noon.'), 15_000, 'the reply to the pinned participant');
     expect(llm.requests).toHaveLength(1);
+    expect(cleaned).toBeGreaterThan(20);
     expect(new Set(streams.filter((s) => s.identity !== 'agent-1').map((s) => s.identity))).toEqual(new Set(['pinned']));
     await a.session.close();
     await talkerMic.stop();
