@@ -43,23 +43,17 @@ class ToneTTS implements TTS {
 }
 
 /**
- * The VAD's lag behind real time: wall time since the stream's first frame minus the audio position of the window,
- * relative to the smallest such value seen (network jitter before the first frame is not lag).
+ * The VAD's delay behind real time for one window: wall time since the stream's first frame minus the window's
+ * audio position. Its growth over the measured window (each value minus the stream's smallest) is the lag.
  */
-function lagMeter(onLag: (ms: number) => void) {
-  let best = Infinity;
-  return (ev: { type: string; timestamp: number }, since: number) => {
-    if (ev.type !== 'inference_done') return;
-    const d = since - ev.timestamp;
-    best = Math.min(best, d);
-    onLag(d - best);
-  };
-}
+const windowDelay = (onDelay: (ms: number) => void) => (ev: { type: string; timestamp: number }, since: number) => {
+  if (ev.type === 'inference_done') onDelay(since - ev.timestamp);
+};
 
-function agentSession(vad: SileroVAD, onVad?: (lag: number) => void) {
+function agentSession(vad: SileroVAD, onVad?: (delay: number) => void) {
   return new AgentSession({
     vad: null,
-    stt: new VadScriptedSTT(vad, ['hello'], onVad ? lagMeter(onVad) : undefined),
+    stt: new VadScriptedSTT(vad, ['hello'], onVad ? windowDelay(onVad) : undefined),
     llm: new InstantLLM(),
     tts: new ToneTTS(),
     turnHandling: { turnDetection: 'stt' },
@@ -148,11 +142,11 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
   const prefix = uniqueRoom(`bench-cap${n}`);
   const rooms: Room[] = [];
   const sessions: AgentSession[] = [];
-  const lags: number[] = [];
+  const delays: number[][] = Array.from({ length: n }, () => []);
   const replies = new Array<number>(n).fill(0);
   for (let i = 0; i < n; i++) {
     const room = await join(env, `${prefix}-${i}`, `agent-${i}`, { kind: 'agent' });
-    const s = agentSession(vad, (lag) => lags.push(lag));
+    const s = agentSession(vad, (d) => delays[i]!.push(d));
     s.on('agent_state_changed', (e) => e.newState === 'speaking' && replies[i]!++);
     await s.start({ agent: new Agent({ instructions: '' }), room, roomInputOptions: { deleteRoomOnClose: false } });
     rooms.push(room);
@@ -171,7 +165,7 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
     child.once('exit', (c) => reject(new Error(`users process exited (${c})`)));
   });
   await sleep(3000); // warm-up: subscriptions settle, first utterances start
-  lags.length = 0;
+  for (const d of delays) d.length = 0;
   replies.fill(0);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -183,6 +177,10 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
   await new Promise((r) => child.once('exit', r));
   for (const s of sessions) await s.close();
   for (const r of rooms) await r.disconnect();
+  const lags = delays.flatMap((d) => {
+    const best = Math.min(...d);
+    return d.map((x) => x - best);
+  });
   const lag = summary(lags);
   const answered = replies.filter((r) => r > 0).length;
   const loopP99 = round(loop.percentile(99) / 1e6, 1);

@@ -134,6 +134,8 @@ export class RoomIO {
         inspect: session._inspect,
       },
     );
+    // Started at once: setParticipant() may come before start() (nothing is offered before the room is followed).
+    this.linkActor.start();
     registry.set(session, this);
   }
 
@@ -188,7 +190,6 @@ export class RoomIO {
     };
     const sub = s.events$.subscribe(onEvent);
     this.cleanups.push(() => sub.unsubscribe());
-    this.linkActor.start();
     const room = this.room;
     const onJoined = (p: RemoteParticipant) => this.offer(p);
     const onLeft = (p: RemoteParticipant) => this.linkActor.send({ type: 'PARTICIPANT_LEFT', identity: p.identity, reason: p.disconnectReason });
@@ -204,7 +205,10 @@ export class RoomIO {
     if (this.inputOptions.textEnabled) {
       const unregister = registerChatInput(room, {
         allowed: () => this.linkedIdentity ?? this.linkActor.getSnapshot().context.pinned,
-        onText: (ev) => void Promise.resolve(this.inputOptions.textInputCallback(this.session, ev)).catch((e) => this.report('session', 'textInputCallback', e)),
+        onText: (ev) =>
+          void Promise.resolve()
+            .then(() => this.inputOptions.textInputCallback(this.session, ev))
+            .catch((e: unknown) => this.report('session', 'textInputCallback', e)),
         onError: (e) => this.report('session', 'lk.chat', e),
       });
       if (unregister) this.cleanups.push(unregister);
