@@ -2,12 +2,14 @@
 import type { AnyStateMachine } from 'xstate';
 import { activityMachine } from './activity.ts';
 import { audioOutputMachine } from './audioOutput.ts';
+import { participantLinkMachine } from './participantLink.ts';
+import { roomAudioOutputMachine } from './roomAudioOutput.ts';
 import { sessionMachine } from './session.ts';
 import { speechMachine } from './speech.ts';
 import { turnTakingModel } from './turnTakingModel.ts';
 import { userTurnMachine } from './userTurn.ts';
 
-export { activityMachine, audioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine };
+export { activityMachine, audioOutputMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine };
 
 export const machines: Record<string, AnyStateMachine> = {
   session: sessionMachine,
@@ -15,5 +17,7 @@ export const machines: Record<string, AnyStateMachine> = {
   userTurn: userTurnMachine,
   speech: speechMachine,
   audioOutput: audioOutputMachine,
+  participantLink: participantLinkMachine,
+  roomAudioOutput: roomAudioOutputMachine,
   turnTakingModel,
 };

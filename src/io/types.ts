@@ -42,6 +42,10 @@ export interface AudioOutput {
 export interface TextOutput {
   readonly label: string;
   captureText(text: string): void;
+  /** false: the session hands text on as soon as it exists instead of pacing it to playout. Default true. */
+  readonly syncToPlayout?: boolean;
+  /** Multiplies the pace of synced text (1 = as spoken). Default 1. */
+  readonly speedFactor?: number;
   /** End of one segment's text. */
   flush(): void;
 }

@@ -2,6 +2,25 @@ import { shortId } from './ids.ts';
 
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant';
 
+/**
+ * An image in a message, for models with image input: raw RGBA pixels (e.g. a sampled video frame; the provider
+ * plugin encodes them) or an image URL / data URL.
+ */
+export interface ImageContent {
+  type: 'image_content';
+  id: string;
+  image: RgbaImage | string;
+  /** When the image was taken (epoch ms). */
+  createdAt?: number;
+}
+
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** width × height × 4 bytes, row by row. */
+  rgba: Uint8Array;
+}
+
 export interface ChatMessage {
   type: 'message';
   id: string;
@@ -13,6 +32,8 @@ export interface ChatMessage {
   /** Latency figures for this message, ms or epoch ms (see README "Metrics"). */
   metrics?: Record<string, number>;
   extra?: Record<string, unknown>;
+  /** Images that go with the text (a user turn's latest video frame); text stays in `content`. */
+  images?: ImageContent[];
 }
 
 export interface FunctionCall {

@@ -4,13 +4,16 @@ import { errorInfo, sessionMachine, type CloseReason, type ErrorInfo, type Model
 import type { Agent } from '../agent.ts';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
-import { ChatContext, type ChatItem } from '../llm/chatContext.ts';
+import { ChatContext, type ChatItem, type ChatMessage } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
 import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
 import { EventBus, type Listener } from './eventBus.ts';
+import type { StartOptions } from './startOptions.ts';
+
+export type { StartOptions };
 import { PendingAgents } from './pendingAgents.ts';
 import type { AgentSessionEvent, AgentSessionEventType, AgentState, ErrorSource, UserState } from './events.ts';
 import type { ActivityHost, SessionHost } from './host.ts';
@@ -26,14 +29,6 @@ import { UsageCollector, type SessionUsage } from './usage.ts';
 import type { TextTransform } from '../transcription/textTransforms.ts';
 
 type EventInit<E> = E extends { createdAt: number } ? Omit<E, 'createdAt'> & { createdAt?: number } : never;
-
-export interface StartOptions {
-  agent: Agent;
-  /** A LiveKit room; room transport arrives in a later release. */
-  room?: unknown;
-  roomInputOptions?: unknown;
-  roomOutputOptions?: unknown;
-}
 
 const MODEL_KINDS: readonly string[] = ['llm', 'stt', 'tts'];
 
@@ -74,6 +69,12 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   private readonly pendingAgents = new PendingAgents();
   /** The error behind the last MODEL_FAILED, so a close for it carries the original Error object. */
   private lastFatal: Error | null = null;
+  /** @internal the inspection observer (RoomIO's own actors report to it too) */
+  readonly _inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined;
+  /** @internal set by a RoomIO: decorates each user turn's message (its video input attaches the latest frame). */
+  _onUserTurnMessage: ((message: ChatMessage) => void) | null = null;
+  /** @internal the `videoSampler` option as given (resolved by the RoomIO's video input) */
+  readonly _videoSampler: AgentSessionOptions['videoSampler'];
 
   constructor(opts: AgentSessionOptions<UserData> = {}) {
     this.options = resolveSessionOptions(opts as AgentSessionOptions<unknown>);
@@ -84,6 +85,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     this.tools = [...(opts.tools ?? [])];
     this._userdata = opts.userdata;
     this.noiseCancellation = opts.noiseCancellation ?? null;
+    this._inspect = opts.inspect;
+    this._videoSampler = opts.videoSampler;
     this._ttsTextTransform = resolveTextTransforms(this.options.ttsTextTransforms);
     this.bus = new EventBus((type, e) => this._reportError('session', `listener of ${type}`, e, true));
     this.events$ = this.bus.events$;
@@ -190,7 +193,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     if (lc === 'running' || lc === 'starting') return;
     if (lc === 'closing') await waitFor(this.actor, (s) => s.matches('closed'));
     if (!opts?.agent) throw new TypeError('start() needs { agent }');
-    if (opts.room !== undefined) throw new Error('LiveKit room transport is not available yet: attach session.input.audio / session.output.audio instead');
+    // Loaded on demand: the LiveKit SDK (native bindings) is only needed by sessions that serve a room.
+    if (opts.room !== undefined) await (await import('../room/attach.ts')).attachRoom(this, opts);
     this.agent = opts.agent;
     this.startError = null;
     this.actor.send({ type: 'START' });

@@ -50,6 +50,8 @@ export interface SessionHost {
   /** The agent spoke: the LLM and TTS work. */
   _agentSpoke(): void;
   updateAgent(agent: Agent): void;
+  /** Set by a RoomIO: decorates each user turn's message (its video input attaches the latest frame). */
+  _onUserTurnMessage?: ((message: ChatMessage) => void) | null;
 }
 
 export interface ActivityHost {

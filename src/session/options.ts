@@ -4,6 +4,7 @@ import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { TextTransformName } from './textPipeline.ts';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { NoiseCancellation } from '../noise/rnnoise.ts';
+import type { VideoSampler, VoiceActivityVideoSampler } from '../room/videoSampler.ts';
 
 export interface TurnHandlingOptions {
   /** How the end of a user turn is decided; a detector object adds an end-of-turn model to VAD endpointing. */
@@ -43,6 +44,11 @@ export interface AgentSessionOptions<UserData = unknown> {
   userdata?: UserData;
   /** Cleans the input audio before VAD and STT, e.g. `rnnoise()`. */
   noiseCancellation?: NoiseCancellation;
+  /**
+   * Which frames of a room's video input (`roomInputOptions.videoEnabled`) are kept: default a
+   * VoiceActivityVideoSampler (~1 fps while the user speaks, ~0.3 fps silent), a function, or null (no video).
+   */
+  videoSampler?: VideoSampler | VoiceActivityVideoSampler | null;
   /** XState inspection observer applied to every actor of the session (see `voicechart` inspect helpers). */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }

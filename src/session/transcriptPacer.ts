@@ -49,6 +49,8 @@ export class TranscriptPacer {
   pushText(chunk: string): void {
     this.text += chunk;
     this.scanWords(false);
+    // An output that does not want pacing gets the text as it comes; what is *heard* is still computed by position.
+    if (this.output?.syncToPlayout === false && !this.finished) this.emitUpTo(this.text.length);
     this.schedule();
   }
 
@@ -138,6 +140,11 @@ export class TranscriptPacer {
     }
   }
 
+  /** When a word is released: its middle, sooner or later by the output's speed factor. */
+  private releaseAt(i: number): number {
+    return this.wordMiddle(i) / (this.output?.speedFactor ?? 1);
+  }
+
   private wordMiddle(i: number): number {
     const t = this.timed[i];
     if (t) return (t.startTime + t.endTime) / 2;
@@ -159,10 +166,10 @@ export class TranscriptPacer {
     this.clearTimer();
     if (this.finished || !this.output || this.startedAt === null || this.pausedAt !== null) return;
     const elapsed = this.elapsed();
-    while (this.released < this.words.length && this.wordMiddle(this.released) <= elapsed) this.released++;
+    while (this.released < this.words.length && this.releaseAt(this.released) <= elapsed) this.released++;
     if (this.released > 0) this.emitUpTo(this.words[this.released - 1]!.end);
     if (this.released < this.words.length) {
-      const wait = Math.max(1, this.wordMiddle(this.released) - elapsed);
+      const wait = Math.max(1, this.releaseAt(this.released) - elapsed);
       this.timer = setTimeout(() => this.schedule(), wait);
     }
   }

@@ -111,6 +111,7 @@ export class UserTurnPipeline {
     }
     // Built after background speeches settled, so it sorts after their tool outputs.
     const message = createMessage('user', info.transcript, { transcriptConfidence: info.confidence, metrics });
+    act.session._onUserTurnMessage?.(message);
 
     const current = act.facts();
     const currentHandle = current ? act.handles.get(current.id) : undefined;

@@ -5,9 +5,13 @@
 import type { ChatContext, FunctionCall } from '../../llm/chatContext.ts';
 import type { ToolChoice, ToolDefinition } from '../../llm/tools.ts';
 import type { ChatChunk, FunctionToolCall } from '../../providers/types.ts';
+import { imageUrl } from './imageFormat.ts';
+
+export type WireContentPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 
 export type WireMessage =
   | { role: 'system' | 'developer' | 'user'; content: string }
+  | { role: 'user'; content: WireContentPart[] }
   | { role: 'assistant'; content: string | null; tool_calls?: WireToolCall[] }
   | { role: 'tool'; tool_call_id: string; content: string };
 
@@ -47,7 +51,12 @@ export function toWireMessages(ctx: ChatContext): WireMessage[] {
     flushCalls();
     if (it.type === 'message') {
       const text = it.content.join('\n');
-      msgs.push(it.role === 'assistant' ? { role: 'assistant', content: text } : { role: it.role, content: text });
+      if (it.role === 'user' && it.images?.length) {
+        // Image input: the text part, then each image (raw frames as JPEG data URLs).
+        const parts: WireContentPart[] = text ? [{ type: 'text', text }] : [];
+        for (const img of it.images) parts.push({ type: 'image_url', image_url: { url: imageUrl(img) } });
+        msgs.push({ role: 'user', content: parts });
+      } else msgs.push(it.role === 'assistant' ? { role: 'assistant', content: text } : { role: it.role, content: text });
     }
     // function_call_output items were placed with their calls; handoffs and config updates are not for the model.
   }

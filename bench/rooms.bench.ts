@@ -1,0 +1,212 @@
+/**
+ * RoomIO through the real LiveKit server (scripts/livekit-server.sh; skipped without LIVEKIT_URL), instant providers:
+ * - latency: the user participant's end of speech → the first agent audio frame it receives, p50/p95 over 20+ turns,
+ *   split into the framework's share (agent heard the end of speech → first reply frame handed to the track; this
+ *   includes the VAD's silence wait and endpointing) and the server's (user → agent and agent → user transport).
+ * - capacity: N rooms at once, each one user (in a child process) and one agent session with real Silero VAD in
+ *   this process; a level passes while the VAD keeps up with real time (p95 lag < 200 ms), every room answered and
+ *   the event loop stays responsive (p99 delay < 100 ms). Goal ≥ 50 rooms.
+ *   Note: rtc-node 1.1 hands every FFI event of the process (each 50 ms audio frame of every stream) to every Room,
+ *   which takes a mutex per event, so one process's cost grows with rooms × streams; see the profile in the report.
+ */
+import { spawn } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { dispose, type Room } from '@livekit/rtc-node';
+import { Observable } from 'rxjs';
+import { Agent } from '../src/agent.ts';
+import { AudioFrame } from '../src/audio/frame.ts';
+import { SileroVAD } from '../src/plugins/silero/index.ts';
+import type { SynthesizedAudio, TTS } from '../src/providers/types.ts';
+import { roomIOOf } from '../src/room/index.ts';
+import { AgentSession } from '../src/session/agentSession.ts';
+import { VadScriptedSTT } from '../test/room/helpers/agent.ts';
+import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFrames } from '../test/room/helpers/livekit.ts';
+import { InstantLLM } from './lib/instant.ts';
+import { round, sleep, summary } from './lib/stats.ts';
+
+/** Instant TTS with audible output (a 440 Hz tone, 600 ms), so the first received frame can be told from silence. */
+class ToneTTS implements TTS {
+  readonly label = 'tone-tts';
+  readonly sampleRate = 24000;
+  readonly numChannels = 1;
+  readonly capabilities = { streaming: false, alignedTranscript: false };
+  synthesize(): Observable<SynthesizedAudio> {
+    return new Observable((sub) => {
+      for (let i = 0; i < 30; i++) {
+        const d = new Int16Array(480);
+        for (let k = 0; k < 480; k++) d[k] = Math.round(6000 * Math.sin((2 * Math.PI * 440 * (i * 480 + k)) / 24000));
+        sub.next({ frame: new AudioFrame(d, 24000, 1, 480), final: i === 29 });
+      }
+      sub.complete();
+    });
+  }
+}
+
+/**
+ * The VAD's delay behind real time for one window: wall time since the stream's first frame minus the window's
+ * audio position. Its growth over the measured window (each value minus the stream's smallest) is the lag.
+ */
+const windowDelay = (onDelay: (ms: number) => void) => (ev: { type: string; timestamp: number }, since: number) => {
+  if (ev.type === 'inference_done') onDelay(since - ev.timestamp);
+};
+
+function agentSession(vad: SileroVAD, onVad?: (delay: number) => void) {
+  return new AgentSession({
+    vad: null,
+    stt: new VadScriptedSTT(vad, ['hello'], onVad ? windowDelay(onVad) : undefined),
+    llm: new InstantLLM(),
+    tts: new ToneTTS(),
+    turnHandling: { turnDetection: 'stt' },
+    userAwayTimeout: null,
+  });
+}
+
+async function latency(vad: SileroVAD, turns: number) {
+  const env = liveKitEnv()!;
+  const name = uniqueRoom('bench-latency');
+  const agentRoom = await join(env, name, 'agent-1', { kind: 'agent' });
+  const userRoom = await join(env, name, 'user-1');
+  const session = agentSession(vad);
+  const heardEnd: number[] = [];
+  const vadEnd: number[] = [];
+  const firstOut: number[] = [];
+  // Where the agent heard the user's last loud frame, and handed its first reply frame to the track.
+  let lastLoud = 0;
+  await session.start({ agent: new Agent({ instructions: '' }), room: agentRoom, roomInputOptions: { deleteRoomOnClose: false } });
+  const io = roomIOOf(session)!;
+  io.audioInput!.subscribe((f) => {
+    let s = 0;
+    for (const x of f.data) s += Math.abs(x);
+    if (s / f.data.length > 300) lastLoud = Date.now();
+  });
+  session.on('user_state_changed', (e) => {
+    if (e.newState !== 'listening') return;
+    heardEnd.push(lastLoud);
+    vadEnd.push(Date.now());
+  });
+  (io.audioOutput as { events$: Observable<{ type: string }> }).events$.subscribe((e) => e.type === 'playback_started' && firstOut.push(Date.now()));
+  const heard = recordAudioFrom(userRoom, 'agent-1');
+  const mic = await Microphone.publish(userRoom);
+  const speech = await wavFrames(new URL('../test/fixtures/utterance-a-16k.wav', import.meta.url).pathname);
+  // The last loud 10 ms frame of the utterance: the user's real end of speech.
+  let lastLoudFrame = 0;
+  speech.forEach((f, i) => {
+    let s = 0;
+    for (const x of f.data) s += Math.abs(x);
+    if (s / f.data.length > 300) lastLoudFrame = i;
+  });
+  const e2e: number[] = [];
+  const framework: number[] = [];
+  const vadSilence: number[] = [];
+  const afterVad: number[] = [];
+  const server: number[] = [];
+  for (let t = 0; t < turns; t++) {
+    const before = heard.frames.length;
+    const outBefore = firstOut.length;
+    let userEnd = 0;
+    await mic.say(speech.slice(0, lastLoudFrame + 1));
+    userEnd = Date.now() + 100; // the frame left the source's 100 ms queue
+    await mic.say(speech.slice(lastLoudFrame + 1));
+    await until(() => heard.frames.slice(before).some((f) => f.level > 500 && f.at > userEnd), 10_000, 'the reply');
+    const firstHeard = heard.frames.slice(before).find((f) => f.level > 500 && f.at > userEnd)!.at;
+    const out = firstOut[outBefore]!;
+    const end = heardEnd.at(-1)!;
+    e2e.push(firstHeard - userEnd);
+    framework.push(out - end);
+    vadSilence.push(vadEnd.at(-1)! - end);
+    afterVad.push(out - vadEnd.at(-1)!);
+    server.push(end - userEnd + (firstHeard - out));
+    await until(() => session.agentState === 'listening', 5000, 'the reply to end');
+    await sleep(800);
+  }
+  await session.close();
+  await mic.stop();
+  heard.stop();
+  await userRoom.disconnect();
+  await agentRoom.disconnect();
+  return {
+    turns,
+    endpointing: 'stt turn detection on Silero end of speech, minDelay 500 ms',
+    e2eMs: summary(e2e),
+    frameworkMs: summary(framework),
+    /** Of the framework's share: the VAD's silence wait before it calls the end of speech... */
+    vadEndOfSpeechMs: summary(vadSilence),
+    /** ...then endpointing (minDelay) and the pipeline (LLM → TTS → the track). */
+    endpointingAndPipelineMs: summary(afterVad),
+    serverMs: summary(server),
+  };
+}
+
+async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
+  const env = liveKitEnv()!;
+  const prefix = uniqueRoom(`bench-cap${n}`);
+  const rooms: Room[] = [];
+  const sessions: AgentSession[] = [];
+  const delays: number[][] = Array.from({ length: n }, () => []);
+  const replies = new Array<number>(n).fill(0);
+  for (let i = 0; i < n; i++) {
+    const room = await join(env, `${prefix}-${i}`, `agent-${i}`, { kind: 'agent' });
+    const s = agentSession(vad, (d) => delays[i]!.push(d));
+    s.on('agent_state_changed', (e) => e.newState === 'speaking' && replies[i]!++);
+    await s.start({ agent: new Agent({ instructions: '' }), room, roomInputOptions: { deleteRoomOnClose: false } });
+    rooms.push(room);
+    sessions.push(s);
+  }
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./lib/roomUsers.ts', import.meta.url).pathname, prefix, String(n)], {
+    env: process.env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.split('\n').includes('ready')) resolve();
+    });
+    child.once('exit', (c) => reject(new Error(`users process exited (${c})`)));
+  });
+  await sleep(3000); // warm-up: subscriptions settle, first utterances start
+  for (const d of delays) d.length = 0;
+  replies.fill(0);
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  const c0 = process.cpuUsage();
+  await sleep(seconds * 1000);
+  const cpu = process.cpuUsage(c0);
+  loop.disable();
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  for (const s of sessions) await s.close();
+  for (const r of rooms) await r.disconnect();
+  const lags = delays.flatMap((d) => {
+    const best = Math.min(...d);
+    return d.map((x) => x - best);
+  });
+  const lag = summary(lags);
+  const answered = replies.filter((r) => r > 0).length;
+  const loopP99 = round(loop.percentile(99) / 1e6, 1);
+  return {
+    rooms: n,
+    vadLagMs: lag,
+    roomsAnswered: answered,
+    eventLoopDelayP99Ms: loopP99,
+    cpuPercent: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100, 1),
+    realTime: lag.p95 < 200 && answered === n && loopP99 < 100,
+  };
+}
+
+export default async function rooms() {
+  if (!liveKitEnv()) return { skipped: 'LIVEKIT_URL is unset (scripts/livekit-server.sh up; eval "$(scripts/livekit-server.sh env)")' };
+  const vad = await SileroVAD.load();
+  const lat = await latency(vad, Number(process.env.VC_BENCH_ROOM_TURNS ?? 20));
+  const levels = [];
+  let best = 0;
+  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '5,10,25,50,75').split(',').map(Number)) {
+    process.stderr.write(`bench: rooms capacity at ${n}...\n`);
+    const r = await capacityLevel(vad, n, 15);
+    levels.push(r);
+    if (!r.realTime) break;
+    best = n;
+  }
+  await dispose();
+  return { latency: lat, capacity: { levels, maxRealTimeRooms: best, goal: 50 } };
+}

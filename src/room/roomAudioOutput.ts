@@ -1,0 +1,202 @@
+import {
+  AudioFrame as RtcAudioFrame,
+  AudioSource,
+  LocalAudioTrack,
+  type LocalTrackPublication,
+  type Room,
+  type TrackPublishOptions,
+} from '@livekit/rtc-node';
+import { Subject } from 'rxjs';
+import type { InspectionEvent, Observer } from 'xstate';
+import { createRoomAudioOutputActor, type RoomAudioOutputActor } from '../../actors/roomAudioOutput.ts';
+import { AudioFormatError, type AudioFrame } from '../audio/frame.ts';
+import type { AudioOutput, PlaybackEvent } from '../io/types.ts';
+
+export interface RoomAudioOutputOptions {
+  sampleRate: number;
+  numChannels: number;
+  trackName: string;
+  publishOptions: TrackPublishOptions;
+  /** The AudioSource's queue: how far ahead of playout the output may run. Default 200 ms. */
+  queueSizeMs?: number;
+  /** A single capture taking longer than this ends the segment as failed. Default queue + 1000 ms. */
+  captureStallMs?: number;
+  inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void);
+}
+
+/** Frames go to the source in pieces of this length, so positions and a clear are exact to one piece. */
+const CHUNK_MS = 20;
+
+/**
+ * The agent's voice as a published audio track. A thin facade over the `roomAudioOutput` actor: it keeps the
+ * segment's frames, converts them to the track's format and reports playback; the actor decides when a segment
+ * starts, drains, is cleared or has failed.
+ */
+export class RoomAudioOutput implements AudioOutput {
+  readonly label = 'livekit-room-audio';
+  readonly canPause = false;
+  readonly sampleRate: number;
+  readonly events$ = new Subject<PlaybackEvent>();
+  /** Capture failures and rejected frames (the session turns them into `error` events). */
+  readonly errors$ = new Subject<Error>();
+  readonly actor: RoomAudioOutputActor;
+  private readonly numChannels: number;
+  private readonly queueSizeMs: number;
+  private source: AudioSource | null = null;
+  private publication: LocalTrackPublication | null = null;
+  private published: Promise<LocalTrackPublication> | null = null;
+  private queue: Array<{ frame: RtcAudioFrame; ms: number }> = [];
+  private wake: (() => void) | null = null;
+  private capturedMs = 0;
+  /** Bumped by every clear: a capture that was in flight across a clear is dropped from the source again. */
+  private generation = 0;
+
+  constructor(
+    private readonly room: Room,
+    private readonly opts: RoomAudioOutputOptions,
+  ) {
+    this.sampleRate = opts.sampleRate;
+    this.numChannels = opts.numChannels;
+    this.queueSizeMs = opts.queueSizeMs ?? 200;
+    this.actor = createRoomAudioOutputActor(
+      {
+        take: () => this.queue.shift(),
+        frameQueued: () => (this.queue.length ? Promise.resolve() : new Promise<void>((r) => (this.wake = r))),
+        capture: (f) => this.capture(f),
+        waitForSubscriber: async () => (await this.publish()).waitForSubscription(),
+        waitForPlayout: async () => this.source?.waitForPlayout(),
+        clear: () => this.clearNow(),
+        close: () => void this.closeSource().catch(() => undefined),
+        playbackStarted: () => this.events$.next({ type: 'playback_started', createdAt: Date.now() }),
+        finished: (interrupted) => this.finished(interrupted),
+        captureError: (m) => this.errors$.next(new Error(`room audio output: ${m}`)),
+      },
+      { captureStallMs: opts.captureStallMs ?? this.queueSizeMs + 1000, inspect: opts.inspect },
+    );
+    this.actor.start();
+  }
+
+  /** Publishes the track (once). Resolves with its publication. */
+  publish(): Promise<LocalTrackPublication> {
+    this.published ??= (async () => {
+      const lp = this.room.localParticipant;
+      if (!lp) throw new Error('room audio output: the room is not connected');
+      this.source = new AudioSource(this.sampleRate, this.numChannels, this.queueSizeMs);
+      const track = LocalAudioTrack.createAudioTrack(this.opts.trackName, this.source);
+      this.publication = await lp.publishTrack(track, this.opts.publishOptions);
+      return this.publication;
+    })();
+    return this.published;
+  }
+
+  get trackSid(): string | undefined {
+    return this.publication?.sid;
+  }
+
+  /** ms handed to the track and not yet played: bounded by the source's queue (backpressure). */
+  get aheadOfPlayoutMs(): number {
+    return this.source?.queuedDuration ?? 0;
+  }
+
+  /** ms of the current segment heard so far: what went into the source minus what still waits in its queue. */
+  get playbackPosition(): number {
+    return Math.max(0, this.capturedMs - (this.source?.queuedDuration ?? 0));
+  }
+
+  captureFrame(frame: AudioFrame): void {
+    if (frame.sampleRate !== this.sampleRate) {
+      this.errors$.next(new AudioFormatError(`room audio output takes ${this.sampleRate} Hz audio, got a ${frame.sampleRate} Hz frame (dropped)`));
+      return;
+    }
+    const data = remix(frame.data, frame.channels, this.numChannels, frame.samplesPerChannel);
+    const step = Math.max(1, Math.round((this.sampleRate * CHUNK_MS) / 1000));
+    let ms = 0;
+    for (let i = 0; i < frame.samplesPerChannel; i += step) {
+      const n = Math.min(step, frame.samplesPerChannel - i);
+      const pieceMs = (n / this.sampleRate) * 1000;
+      this.queue.push({ frame: new RtcAudioFrame(data.slice(i * this.numChannels, (i + n) * this.numChannels), this.sampleRate, this.numChannels, n), ms: pieceMs });
+      ms += pieceMs;
+    }
+    if (ms === 0) return;
+    this.actor.send({ type: 'FRAME', ms });
+    this.wake?.();
+    this.wake = null;
+  }
+
+  flush(): void {
+    this.actor.send({ type: 'FLUSH' });
+  }
+
+  clearBuffer(): void {
+    this.actor.send({ type: 'CLEAR' });
+  }
+
+  pause(): void {
+    throw new Error('the room audio output cannot pause');
+  }
+  resume(): void {}
+
+  close(): void {
+    if (this.actor.getSnapshot().status !== 'active') return;
+    this.actor.send({ type: 'CLOSE' });
+    this.actor.stop();
+    this.wake?.();
+  }
+
+  private async capture(piece: { frame: RtcAudioFrame; ms: number }): Promise<void> {
+    const source = this.source;
+    if (!source) throw new Error('the audio track is not published');
+    const gen = this.generation;
+    this.capturedMs += piece.ms;
+    await source.captureFrame(piece.frame);
+    // Cleared while this frame waited for room: it must not be heard.
+    if (gen !== this.generation) this.clearNow();
+  }
+
+  private clearNow(): void {
+    this.generation++;
+    this.queue = [];
+    try {
+      this.source?.clearQueue();
+    } catch (e) {
+      // A dead source has nothing left to clear; the segment still ends (the actor must never throw).
+      this.errors$.next(new Error(`room audio output: clearing the source failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+
+  private finished(interrupted: boolean): void {
+    const position = interrupted ? this.playbackPosition : this.capturedMs;
+    this.capturedMs = 0;
+    this.queue = [];
+    this.events$.next({ type: 'playback_finished', playbackPosition: position, interrupted });
+  }
+
+  private async closeSource(): Promise<void> {
+    this.queue = [];
+    const source = this.source;
+    this.source = null;
+    if (!source) return;
+    const pub = this.publication;
+    if (pub?.sid && this.room.localParticipant && this.room.isConnected) await this.room.localParticipant.unpublishTrack(pub.sid).catch(() => undefined);
+    await source.close();
+  }
+}
+
+/** Mono ↔ N channels: duplicate a mono signal, average down to mono; other layouts are refused. */
+function remix(data: Int16Array, from: number, to: number, samples: number): Int16Array {
+  if (from === to) return data;
+  const out = new Int16Array(samples * to);
+  if (from === 1) {
+    for (let i = 0; i < samples; i++) for (let c = 0; c < to; c++) out[i * to + c] = data[i]!;
+    return out;
+  }
+  if (to === 1) {
+    for (let i = 0; i < samples; i++) {
+      let s = 0;
+      for (let c = 0; c < from; c++) s += data[i * from + c]!;
+      out[i] = Math.round(s / from);
+    }
+    return out;
+  }
+  throw new AudioFormatError(`room audio output cannot turn ${from}-channel audio into ${to} channels`);
+}
