@@ -30,5 +30,4 @@ export { filterMarkdown, filterEmoji, replaceWords, type TextTransform } from '.
 export { DEFAULT_API_CONNECT_OPTIONS, type APIConnectOptions } from './providers/retry.ts';
 export * from './inspect/index.ts';
 export { warmUp, type WarmUpOptions, type WarmUpResult } from './warmup.ts';
-export * from './room/index.ts';
 export type { ImageContent, RgbaImage } from './llm/chatContext.ts';
