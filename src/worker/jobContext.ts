@@ -77,6 +77,12 @@ export class JobContext {
     return this.connecting;
   }
 
+  /** The claims of the agent's room token (identity, kind, video grant), as the server minted them. */
+  tokenClaims(): Record<string, unknown> {
+    const part = this.token.split('.')[1] ?? '';
+    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as Record<string, unknown>;
+  }
+
   /** Called with the shutdown reason after the session closed and the room was left. */
   addShutdownCallback(cb: ShutdownCallback): void {
     if (typeof cb !== 'function') throw new TypeError('addShutdownCallback needs a function');

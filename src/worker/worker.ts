@@ -175,7 +175,8 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
   }
 
   private jobsChanged(): void {
-    this.conn?.send({ type: 'jobs.changed', count: this.jobs.size });
+    if (!this.conn || this.conn.getSnapshot().status !== 'active') return;
+    this.conn.send({ type: 'jobs.changed', count: this.jobs.size });
     // A custom load function usually counts jobs: sample at once so FULL is reported before the next request.
     if (this.options.loadFunc) this.conn?.send({ type: 'load.sampled', load: this.sampleLoad() });
   }
