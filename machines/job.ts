@@ -147,9 +147,10 @@ export const jobMachine = setup({
     ending: {
       entry: { type: 'requestShutdown', params: ({ context }) => ({ reason: context.reason ?? 'shutdown' }) },
       on: {
+        // The job's own account of why it ended wins: it may have ended itself before our request arrived.
         'job.ended': [
-          { guard: 'endedWithError', target: 'done', actions: assign({ outcome: 'failed', error: ({ event }) => event.error }) },
-          { target: 'done', actions: assign({ outcome: 'success' }) },
+          { guard: 'endedWithError', target: 'done', actions: assign({ outcome: 'failed', error: ({ event }) => event.error, reason: ({ event }) => event.reason }) },
+          { target: 'done', actions: assign({ outcome: 'success', reason: ({ event }) => event.reason }) },
         ],
         'process.exited': { target: 'done', actions: assign({ outcome: 'failed', error: ({ event }) => exitText(event) }) },
       },

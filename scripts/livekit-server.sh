@@ -26,8 +26,11 @@ UDP_END=$((UDP_START + 100))
 CACHE=${VC_LK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/voicechart/livekit-$VERSION}
 BIN=$CACHE/server
 RUN=${VC_LK_RUN:-/tmp/voicechart-lk-$NS}
-VETH_HOST=${NS:0:9}-h
-VETH_NS=${NS:0:9}-n
+# Interface names hold 15 characters: a checksum of the namespace name keeps two instances' veth pairs apart
+# (a truncated name made `voicechart-lk2`'s `up` delete the default instance's veth).
+VETH_ID=$(printf %s "$NS" | cksum | cut -d' ' -f1)
+VETH_HOST=vclk${VETH_ID:0:9}h
+VETH_NS=vclk${VETH_ID:0:9}n
 
 log() { printf 'livekit-server: %s\n' "$*" >&2; }
 

@@ -145,19 +145,19 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     this.conn = conn;
     this.finished = new Promise<void>((resolve) => this.once('closed', resolve));
     conn.start();
-    this.loadTimer = setInterval(() => conn.send({ type: 'load.sampled', load: this.sampleLoad() }), 2_500);
+    this.loadTimer = setInterval(() => this.isLive() && conn.send({ type: 'load.sampled', load: this.sampleLoad() }), 2_500);
     return this.finished;
   }
 
   /** Stop taking jobs (FULL), let running jobs finish (up to drainTimeout), then close. */
   drain(): Promise<void> {
-    this.conn?.send({ type: 'drain' });
+    if (this.isLive()) this.conn!.send({ type: 'drain' });
     return this.finished ?? Promise.resolve();
   }
 
   /** Close now: running jobs are asked to shut down (up to shutdownTimeout each), then the processes end. */
   close(): Promise<void> {
-    this.conn?.send({ type: 'close' });
+    if (this.isLive()) this.conn!.send({ type: 'close' });
     return this.finished ?? Promise.resolve();
   }
 
@@ -174,11 +174,15 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     }
   }
 
+  private isLive(): boolean {
+    return !!this.conn && this.conn.getSnapshot().status === 'active';
+  }
+
   private jobsChanged(): void {
-    if (!this.conn || this.conn.getSnapshot().status !== 'active') return;
-    this.conn.send({ type: 'jobs.changed', count: this.jobs.size });
+    if (!this.isLive()) return;
+    this.conn!.send({ type: 'jobs.changed', count: this.jobs.size });
     // A custom load function usually counts jobs: sample at once so FULL is reported before the next request.
-    if (this.options.loadFunc) this.conn?.send({ type: 'load.sampled', load: this.sampleLoad() });
+    if (this.options.loadFunc) this.conn!.send({ type: 'load.sampled', load: this.sampleLoad() });
   }
 
   private onServerMessage(msg: ServerMessage): void {

@@ -1,7 +1,7 @@
 /** Dispatch against the real LiveKit server: automatic, explicit (CreateDispatch and a token's room configuration), publisher jobs. */
 import { AgentDispatchClient } from 'livekit-server-sdk';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentWorker, silentLogger, type JobEnded } from '../../src/worker/index.ts';
+import { AgentWorker, prettyLogger, silentLogger, type JobEnded } from '../../src/worker/index.ts';
 import { haveServer, join, LK, uniq, waitFor, waitForAgent, agentsIn, sleep } from './lk.ts';
 import type { Room } from '@livekit/rtc-node';
 
@@ -14,7 +14,9 @@ afterEach(async () => {
 });
 
 function worker(opts: Partial<ConstructorParameters<typeof AgentWorker>[0]> = {}) {
-  const w = new AgentWorker({ agent: AGENT, url: LK.url, apiKey: LK.key, apiSecret: LK.secret, numIdleProcesses: 1, logger: silentLogger, shutdownTimeout: 5000, ...opts });
+  const w = new AgentWorker({ agent: AGENT, url: LK.url, apiKey: LK.key, apiSecret: LK.secret, numIdleProcesses: 1, logger: process.env.VC_TEST_LOG ? prettyLogger() : silentLogger, shutdownTimeout: 5000,
+    // CPU load on a shared 2-core test machine would make the worker FULL at random; tests that need load say so.
+    loadFunc: () => 0, ...opts });
   workers.push(w);
   void w.start();
   return w;
