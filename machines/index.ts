@@ -6,8 +6,10 @@ import { sessionMachine } from './session.ts';
 import { speechMachine } from './speech.ts';
 import { turnTakingModel } from './turnTakingModel.ts';
 import { userTurnMachine } from './userTurn.ts';
+import { jobMachine } from './job.ts';
+import { workerConnectionMachine } from './workerConnection.ts';
 
-export { activityMachine, audioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine };
+export { activityMachine, audioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine, jobMachine, workerConnectionMachine };
 
 export const machines: Record<string, AnyStateMachine> = {
   session: sessionMachine,
@@ -16,4 +18,6 @@ export const machines: Record<string, AnyStateMachine> = {
   speech: speechMachine,
   audioOutput: audioOutputMachine,
   turnTakingModel,
+  workerConnection: workerConnectionMachine,
+  job: jobMachine,
 };

@@ -68,7 +68,7 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     const truncated = wavTruncation(input);
     if (truncated) process.stderr.write(`voicechart: warning: ${input} is truncated (${truncated}); playing what is there\n`);
     out(`Input: ${input}, streamed in real time through the local Silero VAD.\n`);
-    if (!realStt) out(knownWords ? 'A scripted STT supplies the words spoken in the sample.\n' : 'Without an STT provider your recording becomes turns without words.\n');
+    if (!realStt) out(knownWords ? 'No STT provider is configured: a scripted STT supplies the words spoken in the sample.\n' : 'No STT provider is configured, so your recording becomes turns without words.\n');
   }
   const session = new AgentSession({
     vad: input ? await SileroVAD.load() : new FakeVAD(script),
