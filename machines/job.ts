@@ -88,12 +88,18 @@ export const jobMachine = setup({
           target: 'declined',
           actions: [assign({ reason: 'rejected by onRequest' }), { type: 'answerUnavailable', params: ({ event }) => ({ terminate: event.terminate }) }],
         },
+        // The worker is closing: say no now rather than let the server wait.
+        shutdown: { target: 'declined', actions: [assign({ reason: ({ event }) => event.reason }), { type: 'answerUnavailable', params: { terminate: false } }] },
       },
       // The server waits 10 s for an answer; answering "no" a little before that lets it move on cleanly.
       after: { requestTimeout: { target: 'declined', actions: [assign({ reason: 'onRequest did not answer in time' }), { type: 'answerUnavailable', params: { terminate: false } }] } },
     },
     awaitingAssignment: {
-      on: { assigned: 'launching', terminate: { target: 'done', actions: assign({ outcome: 'success', reason: 'terminated before assignment' }) } },
+      on: {
+        assigned: 'launching',
+        terminate: { target: 'done', actions: assign({ outcome: 'success', reason: 'terminated before assignment' }) },
+        shutdown: { target: 'done', actions: assign({ outcome: 'failed', reason: ({ event }) => event.reason, error: 'the worker closed before the assignment' }) },
+      },
       after: { assignmentTimeout: { target: 'done', actions: assign({ outcome: 'failed', error: 'no assignment from the server in time' }) } },
     },
     launching: {

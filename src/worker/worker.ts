@@ -120,8 +120,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
           offerJob: (_, { jobId }) => this.offer(jobId),
           declineJob: (_, { jobId }) => {
             this.log('info', 'job declined: worker full or draining', { jobId });
-            this.jobs.delete(jobId);
-            this.send(availabilityMessage(jobId, { available: false }));
+            this.jobs.get(jobId)?.actor.send({ type: 'request.rejected', terminate: false });
           },
           announceRegistered: (_, { workerId }) => {
             this._workerId = workerId;

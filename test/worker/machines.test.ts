@@ -156,6 +156,13 @@ describe('job machine', () => {
     expect(no.calls).toEqual([{ name: 'answerUnavailable', params: { terminate: true } }]);
   });
 
+  it('the worker closing declines a pending request at once', () => {
+    const { actor, calls } = job();
+    actor.send({ type: 'shutdown', reason: 'worker closing' });
+    expect(calls).toEqual([{ name: 'answerUnavailable', params: { terminate: false } }]);
+    expect(actor.getSnapshot().output).toMatchObject({ outcome: 'declined', reason: 'worker closing' });
+  });
+
   it('no assignment within 7.5 s: the job fails, nothing is launched', () => {
     const { actor, names } = job();
     actor.send({ type: 'request.accepted' });
