@@ -66,9 +66,17 @@ async function startWorker(opts: { idle: number; jobsPerProcess: number }): Prom
     name,
     logs,
     stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGINT');
       child.kill('SIGINT');
-      await new Promise((r) => child.once('exit', r));
+      // A worker that does not close in 20 s would hang the bench: count it and kill it.
+      const t = setTimeout(() => {
+        process.stderr.write('bench: worker did not close within 20 s, killed\n');
+        child.kill('SIGKILL');
+      }, 20_000);
+      await exited;
+      clearTimeout(t);
     },
   };
 }
