@@ -1,5 +1,5 @@
 /** The wire layer and the options, without a server: URLs, frames both ways, malformed input, option errors, answers. */
-import { AvailabilityResponse, Job, JobStatus, JobType, ServerMessage, WorkerMessage, WorkerStatus } from '@livekit/protocol';
+import { AvailabilityResponse, Job, JobStatus, JobType, RegisterWorkerRequest, ServerMessage, WorkerMessage, WorkerStatus } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
 import { agentEndpoint, availabilityMessage, decodeServerMessage, jobStatusMessage, registerMessage, workerStatusMessage, workerToken } from '../../src/worker/protocol.ts';
 import { resolveWorkerOptions } from '../../src/worker/options.ts';
@@ -25,7 +25,7 @@ describe('worker protocol', () => {
   it('encodes register, availability, status and job status as WorkerMessages', () => {
     const reg = WorkerMessage.fromBinary(registerMessage({ type: 'publisher', agentName: 'a' }));
     expect(reg.message.case).toBe('register');
-    const r = reg.message.value as { type: JobType; agentName: string; allowedPermissions: Record<string, boolean> };
+    const r = reg.message.value as RegisterWorkerRequest;
     expect(r.type).toBe(JobType.JT_PUBLISHER);
     expect(r.agentName).toBe('a');
     expect(r.allowedPermissions).toMatchObject({ canPublish: true, canSubscribe: true, canPublishData: true, canUpdateMetadata: true, hidden: false, agent: true });
