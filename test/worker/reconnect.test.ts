@@ -12,7 +12,7 @@ import { haveServer, uniq, userToken, waitFor, agentsIn } from './lk.ts';
 const SCRIPT = fileURLToPath(new URL('../../scripts/livekit-server.sh', import.meta.url));
 const ENV = { ...process.env, VC_LK_NS: 'voicechart-lk3', VC_LK_SUBNET: '10.99.2', VC_LK_PORT: '7900' };
 const URL_ = 'ws://10.99.2.1:7900';
-const server = (cmd: 'up' | 'down') => execFileSync('bash', [SCRIPT, cmd], { env: ENV, stdio: 'ignore', timeout: 60_000 });
+const server = (cmd: 'up' | 'down' | 'stop-server' | 'start-server') => execFileSync('bash', [SCRIPT, cmd], { env: ENV, stdio: 'ignore', timeout: 60_000 });
 
 describe.skipIf(!haveServer)('server restart (own LiveKit instance)', () => {
   beforeAll(() => server('up'), 60_000);
@@ -48,10 +48,10 @@ describe.skipIf(!haveServer)('server restart (own LiveKit instance)', () => {
       };
       const before = await join();
       await waitFor(() => agentsIn(before).find((p) => p.attributes['test.job']), 15_000, 'agent before restart');
-      server('down');
+      server('stop-server');
       await waitFor(() => drops.length >= 2, 20_000, 'reconnect attempts while the server is down');
       expect(drops[1]!.delayMs).toBeGreaterThan(drops[0]!.delayMs);
-      server('up');
+      server('start-server');
       await waitFor(() => ids.length === 2, 30_000, 'registered again');
       expect(ids[1]).not.toBe(ids[0]);
       // The job whose room vanished with the server is the room SDK's to resume or end (it retries for a while);
