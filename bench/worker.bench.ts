@@ -8,6 +8,7 @@
  * - capacity: CPU per job with real VAD on real-time audio (8 publishing users), in both process models; jobs per
  *   2-core machine = 2 cores × 80 % / CPU per job.
  */
+import './lib/productionLogs.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
