@@ -209,6 +209,7 @@ async function idleMemory() {
 }
 
 export default async function workerBench() {
+  if (process.env.BENCH_ONLY_MEMORY) return { memory: await idleMemory() };
   if (process.env.BENCH_ONLY_LOADED) return { realTimeVad: await loaded(Number(process.env.BENCH_JOBS_PER_PROCESS_RUN ?? 1), Number(process.env.BENCH_CONCURRENT_JOBS ?? 4)) };
   if (!URL_) return { skipped: 'LIVEKIT_URL not set (bash scripts/livekit-server.sh up; eval "$(bash scripts/livekit-server.sh env)")' };
   const jobs = Number(process.env.BENCH_DISPATCH_JOBS ?? 20);

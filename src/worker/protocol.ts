@@ -15,10 +15,12 @@ import {
   WorkerStatus,
 } from '@livekit/protocol';
 import { AccessToken } from 'livekit-server-sdk';
+import { SDK_VERSION } from './version.ts';
+
+export { SDK_VERSION };
 
 /** Bumped with the protocol features this worker speaks; the server reads `?protocol=` (CurrentProtocol = 1). */
 export const WORKER_PROTOCOL = 1;
-export const SDK_VERSION = '0.1.0';
 
 /** `ws(s)://host[:port][/base]/agent` from a LiveKit URL given as ws(s) or http(s). */
 export function agentEndpoint(url: string): string {

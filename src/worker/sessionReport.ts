@@ -9,7 +9,7 @@ import type { AgentSession } from '../session/agentSession.ts';
 import type { AgentSessionEvent } from '../session/events.ts';
 import { toSafeJson, type Json } from '../inspect/safeJson.ts';
 import { sessionReport } from '../cli/report.ts';
-import { SDK_VERSION } from './protocol.ts';
+import { SDK_VERSION } from './version.ts';
 import type { JobContext } from './jobContext.ts';
 
 export interface SessionReport {
