@@ -8,8 +8,10 @@ import { sessionMachine } from './session.ts';
 import { speechMachine } from './speech.ts';
 import { turnTakingModel } from './turnTakingModel.ts';
 import { userTurnMachine } from './userTurn.ts';
+import { jobMachine } from './job.ts';
+import { workerConnectionMachine } from './workerConnection.ts';
 
-export { activityMachine, audioOutputMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine };
+export { activityMachine, audioOutputMachine, jobMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine, workerConnectionMachine };
 
 export const machines: Record<string, AnyStateMachine> = {
   session: sessionMachine,
@@ -20,4 +22,6 @@ export const machines: Record<string, AnyStateMachine> = {
   participantLink: participantLinkMachine,
   roomAudioOutput: roomAudioOutputMachine,
   turnTakingModel,
+  workerConnection: workerConnectionMachine,
+  job: jobMachine,
 };

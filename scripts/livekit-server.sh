@@ -11,6 +11,7 @@
 #   scripts/livekit-server.sh env     # print the LIVEKIT_* variables for clients (eval "$(... env)")
 #   scripts/livekit-server.sh down    # stop the server, remove the namespace
 #   scripts/livekit-server.sh status  # exit 0 when the server answers
+#   scripts/livekit-server.sh stop-server / start-server   # stop or start only the server (a restart, for tests)
 # Needs root (ip netns). Variables: VC_LK_NS, VC_LK_SUBNET (the first three octets), VC_LK_PORT, VC_LK_CACHE.
 set -euo pipefail
 
@@ -83,6 +84,11 @@ room:
 logging:
   level: info
 EOF
+  serve
+}
+
+# Starts the server in the existing namespace and waits until it answers (`up`, and `start-server` after `stop-server`).
+serve() {
   # Proxy variables are cleared: the Rust SDK behind rtc-node ignores NO_PROXY.
   ip netns exec "$NS" env -u http_proxy -u https_proxy -u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u all_proxy \
     setsid "$BIN" --config "$RUN/livekit.yaml" >"$RUN/server.log" 2>&1 &
@@ -96,6 +102,18 @@ EOF
     sleep 0.1
   done
   log "the server did not answer within 10 s:"; tail -n 20 "$RUN/server.log" >&2; exit 1
+}
+
+# Stops only the server process: the namespace and veth stay, so clients see refused connections (a server
+# restart), not a vanished network.
+stop_server() {
+  if [ -f "$RUN/server.pid" ]; then
+    local pid; pid=$(cat "$RUN/server.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    rm -f "$RUN/server.pid"
+  fi
 }
 
 down() {
@@ -116,6 +134,8 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   env) printf 'export LIVEKIT_URL=ws://%s:%s\nexport LIVEKIT_API_KEY=devkey\nexport LIVEKIT_API_SECRET=secret\n' "$NS_IP" "$PORT" ;;
+  stop-server) stop_server ;;
+  start-server) serve ;;
   status) curl -fsS --noproxy '*' -m 2 "http://$NS_IP:$PORT/" >/dev/null ;;
-  *) echo "usage: $0 build|up|env|status|down" >&2; exit 2 ;;
+  *) echo "usage: $0 build|up|env|status|stop-server|start-server|down" >&2; exit 2 ;;
 esac

@@ -15,7 +15,10 @@ import type { AgentSessionEvent } from '../session/events.ts';
 import { EspeakTTS } from '../plugins/espeak/index.ts';
 import { GroqLLM } from '../plugins/groq/llm.ts';
 import { OpenAILLM } from '../plugins/openai/llm.ts';
-import type { LLM } from '../providers/types.ts';
+import type { LLM, STT } from '../providers/types.ts';
+import { OpenAISTT } from '../plugins/openai/stt.ts';
+import { GroqSTT } from '../plugins/groq/stt.ts';
+import { wavTruncation } from './wavCheck.ts';
 import { FliteTTS } from '../plugins/flite/index.ts';
 import { FakeSTT, FakeTTS, FakeVAD, UserSpeechScript } from '../testing/index.ts';
 import { WavRecordingOutput } from './wavRecordingOutput.ts';
@@ -28,6 +31,9 @@ export interface ConsoleOptions {
   /** An OpenAI-compatible server (Ollama, vLLM, llama.cpp) for the LLM; `llmModel` names the model there. */
   llmBaseUrl?: string;
   llmModel?: string;
+  /** An OpenAI-compatible transcription server (whisper.cpp, vLLM, speaches); `sttModel` names the model. */
+  sttBaseUrl?: string;
+  sttModel?: string;
   report: string;
   /** Where the agent's speech (what the user heard) is written. */
   output: string;
@@ -44,25 +50,29 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
   };
   out('voicechart console — example agent: Receptionist\n');
   const llm = chooseLLM(opts);
-  if (llm) {
-    out(`LLM: ${llm.label}. No STT is configured for typed/scripted input, so the user is scripted (or --text).\n`);
-  } else {
-    out('No STT/LLM provider is configured: using the scripted testing-kit STT and LLM, so the whole pipeline runs\n');
-    out('end to end with a scripted user. (Set OPENAI_API_KEY or GROQ_API_KEY, or pass --llm-base-url.)\n');
+  const realStt = chooseSTT(opts);
+  out(`LLM: ${llm ? llm.label : 'scripted (no provider configured)'}. STT: ${realStt ? realStt.label : 'scripted (no provider configured)'}.\n`);
+  if (!llm || !realStt) {
+    out('Scripted mode can answer exactly two things, the questions spoken in the shipped sample: "What time is it?"\n');
+    out('and "Could you book a table for two at eight?". Anything else (your own recording, other typed text) gets\n');
+    out('"I cannot tell what you said". For real answers set OPENAI_API_KEY or GROQ_API_KEY, or pass --llm-base-url\n');
+    out('and --stt-base-url (any OpenAI-compatible server).\n');
   }
   out(`Speech: ${opts.tts} TTS.\n\n`);
 
   // Audio input unless the user types: the shipped sample by default, whose words the scripted STT knows.
   const input = opts.text.length ? undefined : (opts.input ?? SAMPLE_INPUT);
   const knownWords = input === SAMPLE_INPUT;
-  const script = new UserSpeechScript(knownWords ? sampleUtterances : []);
+  const script = new UserSpeechScript(knownWords && !realStt ? sampleUtterances : []);
   if (input) {
+    const truncated = wavTruncation(input);
+    if (truncated) process.stderr.write(`voicechart: warning: ${input} is truncated (${truncated}); playing what is there\n`);
     out(`Input: ${input}, streamed in real time through the local Silero VAD.\n`);
-    out(knownWords ? 'No STT provider is configured: a scripted STT supplies the words spoken in the sample.\n' : 'No STT provider is configured, so turns carry no words.\n');
+    if (!realStt) out(knownWords ? 'No STT provider is configured: a scripted STT supplies the words spoken in the sample.\n' : 'No STT provider is configured, so your recording becomes turns without words.\n');
   }
   const session = new AgentSession({
     vad: input ? await SileroVAD.load() : new FakeVAD(script),
-    stt: !input || knownWords ? new FakeSTT(script) : null,
+    stt: input && realStt ? realStt : !input || knownWords ? new FakeSTT(script) : null,
     llm: llm ?? demoLLM(),
     tts: opts.tts === 'flite' ? new FliteTTS() : opts.tts === 'espeak' ? new EspeakTTS() : new FakeTTS([], { msPerChar: 55 }),
     userAwayTimeout: 20_000,
@@ -110,6 +120,14 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
 }
 
 const silenceFrames = (ms: number) => range(0, ms / 20).pipe(map(() => new AudioFrame(new Int16Array(320), 16000, 1, 320)));
+
+/** A real STT when one is configured: an explicit OpenAI-compatible URL, else OpenAI, else Groq. */
+function chooseSTT(opts: ConsoleOptions): STT | null {
+  if (opts.sttBaseUrl) return new OpenAISTT({ model: opts.sttModel ?? 'whisper-1', baseURL: opts.sttBaseUrl });
+  if (process.env.OPENAI_API_KEY) return new OpenAISTT({ model: opts.sttModel ?? 'gpt-4o-transcribe' });
+  if (process.env.GROQ_API_KEY) return new GroqSTT({ model: opts.sttModel ?? 'whisper-large-v3-turbo' });
+  return null;
+}
 
 /** A real LLM when one is configured: an explicit OpenAI-compatible URL, else OpenAI, else Groq. */
 function chooseLLM(opts: ConsoleOptions): LLM | null {

@@ -22,5 +22,8 @@ export async function attachRoom(
       outputOptions: opts.roomOutputOptions as RoomOutputOptions | undefined,
     });
   await io.start();
+  // Inside a worker job whose room this is, the session becomes the job's primary one (its report, its recording).
+  const ctx = (await import('../worker/jobContext.ts')).getJobContext();
+  if (ctx && ctx.room === room && !ctx._primarySession) ctx.setPrimarySession(session);
   return io;
 }

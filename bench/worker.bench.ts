@@ -1,0 +1,222 @@
+/**
+ * Worker bench against the real LiveKit server (LIVEKIT_URL): workers run as `voicechart start` processes with
+ * bench/agents/listeningAgent.ts (Silero prewarmed; each job's session listens to the room's microphone).
+ * - dispatch: user joins a new room (token room configuration) → agent joined and `lk.agent.state` = listening,
+ *   p50/p95 over 20 jobs, warm pool (2 idle processes) and cold (0: spawn, import, prewarm at assignment).
+ * - memory: the idle worker's RSS, an idle (prewarmed) job process's RSS, and RSS per running job with a process
+ *   per job vs 6 jobs sharing one process.
+ * - capacity: CPU per job with real VAD on real-time audio (8 publishing users), in both process models; jobs per
+ *   2-core machine = 2 cores × 80 % / CPU per job.
+ */
+import './lib/productionLogs.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { lastValueFrom, toArray } from 'rxjs';
+import { AudioFrame as RtcFrame, AudioSource, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import { readWav } from '../src/audio/wav.ts';
+import { round, sleep, summary } from './lib/stats.ts';
+import { userToken } from '../test/worker/lk.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const AGENT = fileURLToPath(new URL('./agents/listeningAgent.ts', import.meta.url));
+const URL_ = process.env.LIVEKIT_URL ?? '';
+let seq = 0;
+const uniq = (p: string) => `${p}-${process.pid}-${Date.now().toString(36)}-${seq++}`;
+
+interface WorkerProc {
+  child: ChildProcess;
+  name: string;
+  logs: { msg: string }[];
+  stop: () => Promise<void>;
+}
+
+async function startWorker(opts: { idle: number; jobsPerProcess: number }): Promise<WorkerProc> {
+  const name = uniq('bench');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', AGENT, '--num-idle-processes', String(opts.idle), '--log-format', 'json'], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_AGENT_NAME: name, BENCH_JOBS_PER_PROCESS: String(opts.jobsPerProcess) },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const logs: { msg: string }[] = [];
+  let buf = '';
+  child.stdout!.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      try {
+        logs.push(JSON.parse(line));
+      } catch {
+        /* rtc-node's own lines */
+      }
+    }
+  });
+  const until = async (pred: () => boolean, ms: number, what: string) => {
+    const end = Date.now() + ms;
+    while (!pred()) {
+      if (Date.now() > end) throw new Error(`bench: ${what} timed out`);
+      await sleep(50);
+    }
+  };
+  await until(() => logs.some((l) => l.msg === 'registered'), 30_000, 'worker registration');
+  await until(() => logs.filter((l) => l.msg === 'job process ready').length >= opts.idle, 60_000, 'warm pool');
+  return {
+    child,
+    name,
+    logs,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      child.kill('SIGINT');
+      // A worker that does not close in 20 s would hang the bench: count it and kill it.
+      const t = setTimeout(() => {
+        process.stderr.write('bench: worker did not close within 20 s, killed\n');
+        child.kill('SIGKILL');
+      }, 20_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+const cpuMs = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, clock ticks of 10 ms
+};
+function children(pid: number): number[] {
+  const out: number[] = [];
+  for (const t of readdirSync(`/proc/${pid}/task`)) {
+    const c = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
+    if (c) out.push(...c.split(' ').map(Number));
+  }
+  return out;
+}
+
+// tsx's esbuild service is a child too: only job processes count.
+const isJobProcess = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('jobProcessMain');
+
+async function joinUser(roomName: string, agentName: string): Promise<Room> {
+  const r = new Room();
+  await r.connect(URL_, await userToken(roomName, uniq('u'), [{ agentName }]), { autoSubscribe: false, dynacast: false });
+  return r;
+}
+
+function listening(room: Room, timeoutMs = 30_000): Promise<void> {
+  const ok = () => [...room.remoteParticipants.values()].some((p) => p.kind === ParticipantKind.AGENT && p.attributes['lk.agent.state'] === 'listening');
+  return new Promise((resolve, reject) => {
+    if (ok()) return resolve();
+    const t = setTimeout(() => reject(new Error('agent not listening in time')), timeoutMs);
+    const check = () => {
+      if (!ok()) return;
+      clearTimeout(t);
+      room.off(RoomEvent.ParticipantAttributesChanged, check);
+      room.off(RoomEvent.ParticipantConnected, check);
+      resolve();
+    };
+    room.on(RoomEvent.ParticipantAttributesChanged, check);
+    room.on(RoomEvent.ParticipantConnected, check);
+  });
+}
+
+async function dispatch(idle: number, jobs: number) {
+  const w = await startWorker({ idle, jobsPerProcess: 1 });
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < jobs; i++) {
+      const t0 = performance.now();
+      const room = await joinUser(uniq('d'), w.name);
+      await listening(room);
+      ms.push(performance.now() - t0);
+      await room.disconnect();
+      // Let the pool start the replacement process before the next job, as it would between real calls.
+      await sleep(idle ? 2500 : 300);
+    }
+  } finally {
+    await w.stop();
+  }
+  return summary(ms);
+}
+
+/** Users that publish a looped speech recording in real time. */
+async function speakingUsers(n: number, agentName: string) {
+  const frames = await lastValueFrom(readWav(fileURLToPath(new URL('../test/fixtures/speech-16k.wav', import.meta.url)), { frameMs: 20 }).pipe(toArray()));
+  const rooms: Room[] = [];
+  const sources: AudioSource[] = [];
+  for (let i = 0; i < n; i++) {
+    const room = await joinUser(uniq('c'), agentName);
+    const src = new AudioSource(16000, 1);
+    await room.localParticipant!.publishTrack(LocalAudioTrack.createAudioTrack('mic', src), new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }));
+    rooms.push(room);
+    sources.push(src);
+  }
+  let k = 0;
+  const timer = setInterval(() => {
+    const f = frames[k++ % frames.length]!;
+    for (const s of sources) void s.captureFrame(new RtcFrame(f.data, 16000, 1, f.samplesPerChannel)).catch(() => {});
+  }, 20);
+  return {
+    rooms,
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(rooms.map((r) => r.disconnect()));
+    },
+  };
+}
+
+async function loaded(jobsPerProcess: number, n: number) {
+  const w = await startWorker({ idle: 0, jobsPerProcess });
+  const users = await speakingUsers(n, w.name);
+  try {
+    await Promise.all(users.rooms.map((r) => listening(r, 60_000)));
+    await sleep(3000);
+    const kids = children(w.child.pid!).filter(isJobProcess);
+    const c0 = kids.map(cpuMs);
+    const t0 = performance.now();
+    await sleep(10_000);
+    const cpu = kids.map(cpuMs).reduce((a, b) => a + b, 0) - c0.reduce((a, b) => a + b, 0);
+    const seconds = (performance.now() - t0) / 1000;
+    const rss = kids.map(rssMb);
+    const vadEvents = users.rooms.map((r) => Number([...r.remoteParticipants.values()].find((p) => p.kind === ParticipantKind.AGENT)?.attributes['bench.vadEvents'] ?? 0));
+    const perJobCpu = cpu / seconds / n;
+    return {
+      jobs: n,
+      processes: kids.length,
+      rssPerJobMb: round(rss.reduce((a, b) => a + b, 0) / n, 1),
+      workerRssMb: round(rssMb(w.child.pid!), 1),
+      cpuMsPerSecondPerJob: round(perJobCpu, 1),
+      jobsPer2CoreMachine: Math.floor((2 * 1000 * 0.8) / perJobCpu),
+      vadActiveInEveryJob: vadEvents.every((v) => v > 0),
+    };
+  } finally {
+    await users.stop();
+    await w.stop();
+  }
+}
+
+async function idleMemory() {
+  const w = await startWorker({ idle: 1, jobsPerProcess: 1 });
+  try {
+    await sleep(3000);
+    const kids = children(w.child.pid!).filter(isJobProcess);
+    return { idleWorkerRssMb: round(rssMb(w.child.pid!), 1), idleJobProcessRssMb: round(rssMb(kids[0]!), 1), referenceIdleJobProcessRssMb: 140, targetMb: round(140 / 3, 1) };
+  } finally {
+    await w.stop();
+  }
+}
+
+export default async function workerBench() {
+  if (process.env.BENCH_ONLY_MEMORY) return { memory: await idleMemory() };
+  if (process.env.BENCH_ONLY_LOADED) return { realTimeVad: await loaded(Number(process.env.BENCH_JOBS_PER_PROCESS_RUN ?? 1), Number(process.env.BENCH_CONCURRENT_JOBS ?? 4)) };
+  if (!URL_) return { skipped: 'LIVEKIT_URL not set (bash scripts/livekit-server.sh up; eval "$(bash scripts/livekit-server.sh env)")' };
+  const jobs = Number(process.env.BENCH_DISPATCH_JOBS ?? 20);
+  const n = Number(process.env.BENCH_CONCURRENT_JOBS ?? 8);
+  return {
+    dispatchToListeningMs: { warmPool: await dispatch(2, jobs), cold: await dispatch(0, jobs) },
+    memory: await idleMemory(),
+    realTimeVad: { processPerJob: await loaded(1, n), sharedProcess: await loaded(n, n) },
+  };
+}
