@@ -117,13 +117,7 @@ stop_server() {
 }
 
 down() {
-  if [ -f "$RUN/server.pid" ]; then
-    local pid; pid=$(cat "$RUN/server.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$RUN/server.pid"
-  fi
+  stop_server
   ip link del "$VETH_HOST" 2>/dev/null || true
   ip netns del "$NS" 2>/dev/null || true
   [ "${1:-}" = quiet ] || log "down"
