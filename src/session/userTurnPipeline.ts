@@ -1,5 +1,6 @@
 import type { CurrentSpeechFacts } from '../../machines/activity.ts';
 import type { EndOfTurnInfo } from '../../machines/userTurn.ts';
+import { Agent } from '../agent.ts';
 import { createMessage, type ChatMessage } from '../llm/chatContext.ts';
 import { StopResponse } from '../llm/tools.ts';
 import type { ActivityHost, GenerateReplyOptions } from './host.ts';
@@ -99,8 +100,10 @@ export class UserTurnPipeline {
     const act = this.act;
     act.preemptive.resetAttempts();
     const background = act.backgroundSpeeches().filter((h) => h.allowInterruptions);
-    for (const h of background) h.interrupt();
-    await Promise.all(background.map((h) => h.waitForPlayout()));
+    if (background.length) {
+      for (const h of background) h.interrupt();
+      await Promise.all(background.map((h) => h.waitForPlayout()));
+    }
 
     const metrics: Record<string, number> = {};
     if (info.speechStartedAt !== null && info.lastSpeakingAt !== null && info.lastSpeakingAt >= info.speechStartedAt) {
@@ -129,7 +132,10 @@ export class UserTurnPipeline {
     const turnCtx = act.agent.chatCtx.copy();
     const t0 = Date.now();
     try {
-      await speechScope.run({ activity: act, handle: null, inTool: false }, () => act.agent.onUserTurnCompleted(turnCtx, message));
+      // The base class's hook does nothing: skip the async-context hop on the hot path.
+      if (act.agent.onUserTurnCompleted !== Agent.prototype.onUserTurnCompleted) {
+        await speechScope.run({ activity: act, handle: null, inTool: false }, () => act.agent.onUserTurnCompleted(turnCtx, message));
+      }
     } catch (e) {
       act.preemptive.cancel();
       if (!(e instanceof StopResponse)) act.session._reportError('session', `${act.agent.id}.onUserTurnCompleted`, e, true);
