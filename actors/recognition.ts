@@ -1,4 +1,4 @@
-import { defer, repeat, retry, share, tap, timer, type Observable, type Subscription } from 'rxjs';
+import { defer, EMPTY, repeat, retry, share, tap, timer, type Observable, type Subscription } from 'rxjs';
 import { fromCallback, type EventObject } from 'xstate';
 import type { AudioFrame } from '../src/audio/frame.ts';
 import type { SpeechEvent, STT, VADEvent, VAD } from '../src/providers/types.ts';
@@ -37,6 +37,10 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
   // session keeps hearing the user; the audio in between is not recognised.
   // A stream that completes would leave the session deaf: it is reported and started again too. Restarts back off
   // (restartDelay, doubling, at most 10 s) until the stream delivers something again.
+  // Once the input itself has ended (a file played out) there is nothing left to hear: no restart, which would also
+  // subscribe to the input again and replay it.
+  let inputEnded = false;
+  let vadSpeaking = false;
   const restarting = <T>(source: 'vad' | 'stt', make: () => Observable<T>) => {
     let attempts = 0;
     const backoff = () => timer(Math.min(restartDelay * 2 ** attempts++, MAX_RESTART_DELAY));
@@ -44,6 +48,7 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
       tap(() => (attempts = 0)),
       repeat({
         delay: () => {
+          if (inputEnded) return EMPTY;
           const error = new Error(`the ${source.toUpperCase()} stream ended; recognition restarts it`);
           deliver({ type: 'error', source, error, recoverable: true });
           return backoff();
@@ -52,7 +57,7 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
       retry({
         delay: (e: unknown) => {
           deliver({ type: 'error', source, error: asError(e), recoverable: false });
-          return backoff();
+          return inputEnded ? EMPTY : backoff();
         },
       }),
     );
@@ -60,8 +65,25 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
   const all = shared.subscribe({
     // Keep the source flowing even with neither consumer, and report its failure once.
     error: (e) => deliver({ type: 'error', source: 'audio_input', error: asError(e), recoverable: false }),
+    complete: () => (inputEnded = true),
   });
-  if (vad) all.add(restarting('vad', () => vad.stream(shared)).subscribe((event) => deliver({ type: 'vad', event })));
+  if (vad) {
+    all.add(
+      restarting('vad', () => vad.stream(shared)).subscribe({
+        next: (event) => {
+          if (event.type === 'start_of_speech') vadSpeaking = true;
+          else if (event.type === 'end_of_speech') vadSpeaking = false;
+          deliver({ type: 'vad', event });
+        },
+        // The input ended mid-speech and the VAD said nothing more: the user is not speaking any longer.
+        complete: () => {
+          if (!vadSpeaking) return;
+          vadSpeaking = false;
+          deliver({ type: 'vad', event: { type: 'end_of_speech', timestamp: Date.now(), speechDuration: 0, silenceDuration: 0, inferenceDuration: 0, probability: 0, speaking: false, frames: [] } as unknown as VADEvent });
+        },
+      }),
+    );
+  }
   if (stt) {
     // A streaming STT is paid for all the audio it is sent; count it on its way in (a sum, not an event per frame).
     let sentMs = 0;

@@ -102,8 +102,11 @@ export const isBusy = (c: ActivityContext): boolean =>
   c.queue.some((q) => q.kind === 'reply') ||
   (c.current !== null && c.currentKind === 'reply');
 
-/** A speech may push its first frame: the user does not hold the floor. */
-export const floorIsFree = (c: ActivityContext): boolean => !c.userSpeaking;
+/**
+ * A speech may push its first frame: the user does not hold the floor. In manual turn detection the application
+ * decides who speaks (push-to-talk), so the floor never holds a speech back.
+ */
+export const floorIsFree = (c: ActivityContext): boolean => !c.userSpeaking || c.interruption.mode === 'manual';
 
 export const activityMachine = setup({
   types: {

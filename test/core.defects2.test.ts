@@ -286,3 +286,35 @@ describe('10. smaller defects', () => {
     expect(mapped.retryable).toBe(true);
   });
 });
+
+describe('8b. an input that ends', () => {
+  it('is not replayed by restarting recognition, and a speech the VAD left open is closed', async () => {
+    let subscriptions = 0;
+    const vad: VAD = {
+      label: 'ending-vad',
+      stream: (audio) =>
+        new Observable<VADEvent>((sub) => {
+          subscriptions++;
+          let n = 0;
+          return audio.subscribe({
+            next: () => {
+              if (n++ === 0) sub.next({ type: 'start_of_speech', timestamp: Date.now(), speechDuration: 0, silenceDuration: 0, inferenceDuration: 0, probability: 1, speaking: true } as VADEvent);
+            },
+            complete: () => sub.complete(),
+          });
+        }),
+    };
+    const h = await startHarness({ session: { vad }, noStt: true });
+    const before = subscriptions; // the harness's own (never-ending) input
+    h.session.input.audio = new Observable<AudioFrame>((sub) => {
+      for (let i = 0; i < 5; i++) sub.next(AudioFrame.silence(16000, 1, 20));
+      sub.complete();
+    });
+    await h.at(30_000);
+    expect(subscriptions - before).toBe(1);
+    expect(h.rec.of('error')).toEqual([]);
+    // Speaking, closed when the input ended, then away after userAwayTimeout of silence.
+    expect(h.rec.userStates()).toEqual(['speaking', 'listening', 'away']);
+    await h.session.close();
+  });
+});
