@@ -111,15 +111,17 @@ function startTools(act: ActivityHost, h: SpeechHandle, calls$: Observable<Funct
   const results: Promise<ToolResult>[] = [];
   let stepPlayedOut!: () => void;
   const stepPlayout = new Promise<void>((r) => (stepPlayedOut = r));
-  // A tool stops when its speech is interrupted or the session closes.
-  const signal = AbortSignal.any([h.abortSignal, act.closeSignal]);
+  // A tool stops when its speech is interrupted or the session closes (made at the first call: most steps have none).
+  let signal: AbortSignal | null = null;
   const sub = calls$.subscribe((call) => {
     if (toolChoice === 'none') return; // the model was told not to call tools: ignore stray calls
+    signal ??= AbortSignal.any([h.abortSignal, act.closeSignal]);
+    const abortSignal = signal;
     act.toolStarted();
     results.push(
       speechScope
         .run({ activity: act, handle: h, inTool: true }, () =>
-          executeToolCall(call, act.tools, (c) => makeRunContext(act, h, c, stepPlayout, signal), (e, name) => act.session._reportError('tool', name, e, true), signal),
+          executeToolCall(call, act.tools, (c) => makeRunContext(act, h, c, stepPlayout, abortSignal), (e, name) => act.session._reportError('tool', name, e, true), abortSignal),
         )
         .finally(() => act.toolFinished()),
     );

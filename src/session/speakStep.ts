@@ -5,6 +5,7 @@ import type { AudioInput } from '../io/types.ts';
 import type { LLMInference } from '../../actors/llmInference.ts';
 import { createMessage, type ChatContext, type ChatMessage } from '../llm/chatContext.ts';
 import type { SynthesizedAudio } from '../providers/types.ts';
+import { AudioFrame } from '../audio/frame.ts';
 import { floorIsFree } from '../../machines/activity.ts';
 import { holdUntil } from './holdUntil.ts';
 import type { ActivityHost } from './host.ts';
@@ -32,6 +33,8 @@ function playableOnly(report: (e: Error) => void): (a$: Observable<SynthesizedAu
       const seen = new Set<string>();
       return a$.subscribe({
         next: (a) => {
+          // Our own frames were validated by their constructor: only foreign frame-shaped objects are checked.
+          if (a.frame instanceof AudioFrame) return sub.next(a);
           const v = checkFrame(a.frame);
           if (!v.frame || v.problem) {
             const key = (v.problem ?? '').replace(/\d+/g, 'N');
@@ -109,9 +112,9 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
       holdUntil(() => (floorIsFree(act.actor.getSnapshot().context) ? null : act.floorFree(h).then(() => !h.interrupted && !h.done()))),
     );
     const segment = startSegment({ audio: session._adaptAudioForOutput(gated, out), output: out, onPlaybackStarted: onStarted });
-    // A barge-in stops the segment directly (an AbortSignal would build an exception and dispatch an event first).
-    void h.whenInterrupted().then(() => h.interrupted && segment.interrupt());
-    const r = await segment.done;
+    // A barge-in stops the segment at once, in the interrupting call (no promise hop, no AbortSignal exception).
+    const onInterrupt = h.actor.subscribe((snap) => snap.context.interrupted && segment.interrupt());
+    const r = await segment.done.finally(() => onInterrupt.unsubscribe());
     const cut = r.interrupted || !!r.error || ttsFailed;
     const heard = r.pushed ? (r.synchronizedTranscript ?? pacer.finish(cut, r.positionMs)) : (pacer.finish(true, 0), '');
     if (act.outputPaused && !act.actor.getSnapshot().context.paused) act.resumeOutput();

@@ -59,7 +59,8 @@ export class SpeechHandle {
   /** Whether the application asked for it (say / generateReply), rather than the framework (a user turn's reply). */
   readonly userInitiated: boolean;
   readonly kind: SpeechKind;
-  private readonly abort = new AbortController();
+  /** Made on first use: most speeches call no tool and never need one. */
+  private abort: AbortController | null = null;
 
   constructor(opts: {
     allowInterruptions: boolean;
@@ -89,7 +90,7 @@ export class SpeechHandle {
     this.actor.subscribe({
       next: (s) => {
         // The tools of an interrupted speech are told to stop (a speech that just ends has no tools left running).
-        if (s.context.interrupted && !this.abort.signal.aborted) this.abort.abort(new SpeechInterruptedError(this.id));
+        if (s.context.interrupted && this.abort && !this.abort.signal.aborted) this.abort.abort(new SpeechInterruptedError(this.id));
       },
       complete: slot.release,
       error: slot.release,
@@ -99,6 +100,10 @@ export class SpeechHandle {
 
   /** Aborted when the speech is interrupted or ends: tools get it as `ctx.abortSignal`. */
   get abortSignal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.interrupted) this.abort.abort(new SpeechInterruptedError(this.id));
+    }
     return this.abort.signal;
   }
 
