@@ -59,22 +59,30 @@ export function checkFrame(f: unknown): Verdict {
 }
 
 /**
+ * A filter that passes each kind of problem once: problems that differ only in their numbers are one kind, so a
+ * stream of bad frames is one report, not thousands.
+ */
+export function oncePerKind(): (problem: string) => boolean {
+  const seen = new Set<string>();
+  return (problem) => {
+    const key = problem.replace(/\d+/g, 'N');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+}
+
+/**
  * The input boundary: every frame is validated before recognition sees it. A malformed frame is dropped or
  * converted, and each kind of problem is reported once (a stream of bad frames is one error, not thousands).
  */
 export function validatedInput(audio: Observable<unknown>, report: (e: AudioFormatError) => void): Observable<AudioFrame> {
   return new Observable<AudioFrame>((sub) => {
-    const reported = new Set<string>();
+    const firstOfKind = oncePerKind();
     return audio.subscribe({
       next: (f) => {
         const v = checkFrame(f);
-        if (v.problem) {
-          const key = v.problem.replace(/\d+/g, 'N');
-          if (!reported.has(key)) {
-            reported.add(key);
-            report(new AudioFormatError(`audio input: ${v.problem}${v.frame ? '' : '; frame dropped'}`));
-          }
-        }
+        if (v.problem && firstOfKind(v.problem)) report(new AudioFormatError(`audio input: ${v.problem}${v.frame ? '' : '; frame dropped'}`));
         if (v.frame) sub.next(v.frame);
       },
       error: (e) => sub.error(e),

@@ -57,7 +57,6 @@ export function routeRecognition(act: RecognitionTarget, r: RecognitionEvent): v
   const ev = r.event;
   const alt = ev.alternatives?.[0];
   const text = alt?.text ?? '';
-  const sttDrivesSpeech = session.options.turnDetection === 'stt' || !act.vad;
   switch (ev.type) {
     case 'interim_transcript':
     case 'preflight_transcript':
@@ -78,11 +77,12 @@ export function routeRecognition(act: RecognitionTarget, r: RecognitionEvent): v
     }
     case 'start_of_speech':
       if (session.options.turnDetection === 'stt') act.userTurn.send({ type: 'STT_SPEECH_START', at: now });
-      if (sttDrivesSpeech && !act.vad) act.actor.send({ type: 'USER_SPEECH_START', current: act.facts() });
+      // Without a VAD, the STT's own speech events say who holds the floor.
+      if (!act.vad) act.actor.send({ type: 'USER_SPEECH_START', current: act.facts() });
       break;
     case 'end_of_speech':
       if (session.options.turnDetection === 'stt') act.userTurn.send({ type: 'STT_SPEECH_END', at: now });
-      if (sttDrivesSpeech && !act.vad) act.actor.send({ type: 'USER_SPEECH_END' });
+      if (!act.vad) act.actor.send({ type: 'USER_SPEECH_END' });
       break;
   }
 }

@@ -11,7 +11,7 @@ import { holdUntil } from './holdUntil.ts';
 import type { ActivityHost } from './host.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import { TranscriptPacer } from './transcriptPacer.ts';
-import { checkFrame } from './inputValidation.ts';
+import { checkFrame, oncePerKind } from './inputValidation.ts';
 
 export interface SpokenStep {
   /** Text the user heard (all of it unless interrupted or cut by a failure). */
@@ -30,18 +30,14 @@ export interface SpokenStep {
 function playableOnly(report: (e: Error) => void): (a$: Observable<SynthesizedAudio>) => Observable<SynthesizedAudio> {
   return (a$) =>
     new Observable<SynthesizedAudio>((sub) => {
-      const seen = new Set<string>();
+      const firstOfKind = oncePerKind();
       return a$.subscribe({
         next: (a) => {
           // Our own frames were validated by their constructor: only foreign frame-shaped objects are checked.
           if (a.frame instanceof AudioFrame) return sub.next(a);
           const v = checkFrame(a.frame);
-          if (!v.frame || v.problem) {
-            const key = (v.problem ?? '').replace(/\d+/g, 'N');
-            if (!seen.has(key)) {
-              seen.add(key);
-              report(new Error(`TTS produced an unplayable frame: ${v.problem}${v.frame ? ' (converted)' : ' (dropped)'}`));
-            }
+          if (v.problem && firstOfKind(v.problem)) {
+            report(new Error(`TTS produced an unplayable frame: ${v.problem}${v.frame ? ' (converted)' : ' (dropped)'}`));
           }
           if (v.frame) sub.next(v.frame === a.frame ? a : { ...a, frame: v.frame });
         },
