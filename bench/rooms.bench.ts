@@ -10,6 +10,7 @@
  *   which takes a mutex per event, so one process's cost grows with rooms × streams; see the profile in the report.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dispose, type Room } from '@livekit/rtc-node';
 import { Observable } from 'rxjs';
@@ -22,6 +23,7 @@ import { AgentSession } from '../src/session/agentSession.ts';
 import { VadScriptedSTT } from '../test/room/helpers/agent.ts';
 import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFrames } from '../test/room/helpers/livekit.ts';
 import { InstantLLM } from './lib/instant.ts';
+import { selfTimes, startProfile, stopProfile } from './lib/profiler.ts';
 import { round, sleep, summary } from './lib/stats.ts';
 
 /** Instant TTS with audible output (a 440 Hz tone, 600 ms), so the first received frame can be told from silence. */
@@ -152,7 +154,9 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
     rooms.push(room);
     sessions.push(s);
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./lib/roomUsers.ts', import.meta.url).pathname, prefix, String(n)], {
+  // VC_BENCH_ROOM_CHILD_PROFILE=<dir>: a CPU profile of the users' process too (written when it exits).
+  const childProf = process.env.VC_BENCH_ROOM_CHILD_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VC_BENCH_ROOM_CHILD_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...childProf, '--import', 'tsx', new URL('./lib/roomUsers.ts', import.meta.url).pathname, prefix, String(n)], {
     env: process.env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -169,9 +173,26 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
   replies.fill(0);
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const profiling = process.env.VC_BENCH_ROOM_PROFILE === String(n);
+  if (profiling) await startProfile(500);
+  const ffiCounts = new Map<string, number>();
+  const countFfi = (ev: { message: { case?: string; value?: { message?: { case?: string } } } }) => {
+    const k = `${ev.message.case}/${ev.message.value?.message?.case ?? ''}`;
+    ffiCounts.set(k, (ffiCounts.get(k) ?? 0) + 1);
+  };
+  const ffi = (globalThis as { _ffiClientInstance?: { on(e: string, f: typeof countFfi): void; off(e: string, f: typeof countFfi): void } })._ffiClientInstance;
+  if (profiling) ffi?.on('ffi_event', countFfi);
   const c0 = process.cpuUsage();
   await sleep(seconds * 1000);
   const cpu = process.cpuUsage(c0);
+  // VC_BENCH_ROOM_PROFILE=<n>: where the process's time goes at that level (self time per function and file).
+  if (profiling) ffi?.off('ffi_event', countFfi);
+  if (profiling) process.stderr.write(`ffi events per second: ${JSON.stringify([...ffiCounts].map(([k, v]) => [k, Math.round(v / seconds)]))}\n`);
+  if (profiling) {
+    const profile = await stopProfile();
+    if (process.env.VC_BENCH_ROOM_PROFILE_FILE) writeFileSync(process.env.VC_BENCH_ROOM_PROFILE_FILE, JSON.stringify(profile));
+    process.stderr.write(`${JSON.stringify(selfTimes(profile, 40), null, 1)}\n`);
+  }
   loop.disable();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
@@ -196,7 +217,8 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
 
 export default async function rooms() {
   if (!liveKitEnv()) return { skipped: 'LIVEKIT_URL is unset (scripts/livekit-server.sh up; eval "$(scripts/livekit-server.sh env)")' };
-  const vad = await SileroVAD.load();
+  // The capacity setting: inference on a thread of its own, so the event loop keeps every room's audio moving.
+  const vad = await SileroVAD.load({ thread: (process.env.VC_BENCH_ROOM_VAD_THREAD as 'main' | 'worker' | undefined) ?? 'worker' });
   const lat = await latency(vad, Number(process.env.VC_BENCH_ROOM_TURNS ?? 20));
   const levels = [];
   let best = 0;

@@ -1,3 +1,5 @@
+// Before anything can make a LiveKit room: rtc-node's native bridge without log capture, routed (see the file).
+import './room/ffiClient.ts';
 /** voicechart: real-time voice agents on XState statecharts and RxJS streams. */
 export { AgentSession, type StartOptions } from './session/agentSession.ts';
 export type { AgentSessionOptions, TurnHandlingOptions, ResolvedSessionOptions } from './session/options.ts';

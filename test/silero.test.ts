@@ -2,7 +2,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
 import { readWav } from '../src/audio/wav.ts';
-import { SileroVAD } from '../src/plugins/silero/index.ts';
+import { defaultModelPath, SileroThreadModel, SileroVAD } from '../src/plugins/silero/index.ts';
 import { resample } from '../src/audio/resample.ts';
 import type { VADEvent } from '../src/providers/types.ts';
 
@@ -93,5 +93,43 @@ describe('Silero VAD on real speech', () => {
     expect(vad.model.stats.runs).toBeLessThan(vad.model.stats.windows);
     await expect(SileroVAD.load({ activationThreshold: 1.5 })).rejects.toThrow(/activationThreshold/);
     await expect(SileroVAD.load({ modelPath: '/nonexistent/model.onnx' })).rejects.toThrow();
+  });
+});
+
+describe('Silero VAD on its own inference thread (thread: worker)', () => {
+  it('gives the same probabilities as the main-thread model, batched across streams', async () => {
+    const threaded = await SileroVAD.load({ thread: 'worker' });
+    const pcm = join(silence(500), a, silence(1000));
+    const probs = async (v: SileroVAD) => (await run(v, frames(pcm))).filter((e) => e.type === 'inference_done').map((e) => (e as { probability: number }).probability);
+    const [main, other, thread] = await Promise.all([probs(vad), probs(threaded), probs(threaded)]);
+    expect(other.length).toBe(main.length);
+    for (let i = 0; i < main.length; i++) expect(Math.abs(other[i]! - main[i]!)).toBeLessThan(1e-4);
+    expect(thread).toEqual(other);
+    const m = threaded.model as SileroThreadModel;
+    // Two streams at once: their windows shared model calls.
+    expect(m.stats.runs).toBeLessThan(m.stats.windows);
+    expect(segments(await run(threaded, frames(pcm)))).toHaveLength(1);
+  });
+
+  it('names a file that is no model, and survives its thread dying', async () => {
+    await expect(SileroVAD.load({ thread: 'worker', modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(/cannot load \/nonexistent\/model.onnx/);
+    await expect(SileroVAD.load({ thread: 'gpu' as 'worker' })).rejects.toThrow(/thread must be/);
+    const m = await SileroThreadModel.load(defaultModelPath());
+    const window = () => [new Float32Array(576), new Float32Array(256)] as const;
+    const inFlight = expect(m.infer(...window())).rejects.toThrow(/closed/);
+    await m.close();
+    await inFlight;
+    // The next window starts a new thread.
+    const r = await m.infer(...window());
+    expect(r.probability).toBeGreaterThanOrEqual(0);
+    expect(r.probability).toBeLessThan(0.5);
+    // The thread dies under a window in flight (not closed by us): that window fails, the next one is answered.
+    const lost = m.infer(...window());
+    await new Promise((res) => setImmediate(res)); // the window went over
+    const failed = expect(lost).rejects.toThrow(/inference thread exited/);
+    await (m as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await failed;
+    expect((await m.infer(...window())).probability).toBeLessThan(0.5);
+    await m.close();
   });
 });

@@ -1,3 +1,4 @@
+import './ffiClient.ts';
 export { RoomIO, roomIOFor, roomIOOf, type RoomIOOptions } from './roomIO.ts';
 export {
   CLOSE_ON_DISCONNECT_REASONS,

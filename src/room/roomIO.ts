@@ -8,6 +8,7 @@ import type { AudioOutput, TextOutput } from '../io/types.ts';
 import type { AgentSession } from '../session/agentSession.ts';
 import type { AgentSessionEvent } from '../session/events.ts';
 import { AgentStateAttribute } from './agentStateAttribute.ts';
+import { routeRoomEvents } from './ffiClient.ts';
 import {
   CLOSE_ON_DISCONNECT_REASONS,
   resolveRoomInputOptions,
@@ -77,6 +78,7 @@ export class RoomIO {
     readonly room: Room,
     opts: RoomIOOptions = {},
   ) {
+    routeRoomEvents(room);
     this.inputOptions = resolveRoomInputOptions(opts.inputOptions);
     this.outputOptions = resolveRoomOutputOptions(opts.outputOptions);
     const io = this.inputOptions;

@@ -1,3 +1,4 @@
+import '../room/ffiClient.ts';
 /** Deploying agents: defineAgent, the worker, the job context and session reports. */
 export { defineAgent, type AgentDefinition, type JobProcess } from './defineAgent.ts';
 export { AgentWorker, runWorker, type JobEnded, type WorkerEvents } from './worker.ts';

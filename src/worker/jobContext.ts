@@ -5,6 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Room, RoomEvent, ParticipantKind, type LocalParticipant, type RemoteParticipant } from '@livekit/rtc-node';
+import { routeRoomEvents } from '../room/ffiClient.ts';
 import type { AgentSession } from '../session/agentSession.ts';
 import type { JobProcess } from './defineAgent.ts';
 import type { JobInfo } from './jobInfo.ts';
@@ -73,6 +74,7 @@ export class JobContext {
 
   /** Join the room with the job's token. Idempotent: later calls return the first connection. */
   connect(opts: { autoSubscribe?: boolean } = {}): Promise<void> {
+    routeRoomEvents(this.room);
     this.connecting ??= this.room.connect(this.url, this.token, { autoSubscribe: opts.autoSubscribe ?? true, dynacast: false });
     return this.connecting;
   }

@@ -1,3 +1,4 @@
+import '../room/ffiClient.ts';
 /**
  * A job process: `node --import tsx jobProcessMain.ts <agent file>`, forked by the worker. Imports the agent,
  * runs prewarm once, then runs the jobs the worker sends (one, or up to jobsPerProcess), answering pings with

@@ -1,2 +1,3 @@
 export { SileroVAD, type SileroOptions } from './vad.ts';
-export { SileroModel, defaultModelPath } from './model.ts';
+export { SileroModel, defaultModelPath, type SileroInference, type WindowResult } from './model.ts';
+export { SileroThreadModel } from './threadModel.ts';

@@ -15,14 +15,30 @@ export function defaultModelPath(): string {
   return createRequire(import.meta.url).resolve('@ricky0123/vad-web/dist/silero_vad_v5.onnx');
 }
 
+/** One window's answer: the speech probability and the next recurrent state. */
+export interface WindowResult {
+  probability: number;
+  state: Float32Array;
+  inferenceMs: number;
+}
+
+/** What the VAD needs of a model, on this thread (SileroModel) or a worker thread (SileroThreadModel). */
+export interface SileroInference {
+  readonly batching: boolean;
+  /** Model calls and windows inferred, for benchmarks. */
+  readonly stats: { runs: number; windows: number };
+  /** `input`: CONTEXT + WINDOW samples in −1..1; `state`: 2 × 128. */
+  infer(input: Float32Array, state: Float32Array): Promise<WindowResult>;
+}
+
 interface Pending {
-  input: Float32Array; // CONTEXT + WINDOW samples in −1..1
-  state: Float32Array; // 2 × 128
-  resolve: (r: { probability: number; state: Float32Array; inferenceMs: number }) => void;
+  input: Float32Array;
+  state: Float32Array;
+  resolve: (r: WindowResult) => void;
   reject: (e: unknown) => void;
 }
 
-export class SileroModel {
+export class SileroModel implements SileroInference {
   private pending: Pending[] = [];
   private running = false;
   private scheduled = false;
@@ -51,7 +67,7 @@ export class SileroModel {
   }
 
   /** Probability of speech in one window; resolves with the next recurrent state. */
-  infer(input: Float32Array, state: Float32Array): Promise<{ probability: number; state: Float32Array; inferenceMs: number }> {
+  infer(input: Float32Array, state: Float32Array): Promise<WindowResult> {
     return new Promise((resolve, reject) => {
       this.pending.push({ input, state, resolve, reject });
       this.schedule();

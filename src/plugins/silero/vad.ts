@@ -9,7 +9,8 @@ import { AudioFrame } from '../../audio/frame.ts';
 import { toMono } from '../../audio/operators.ts';
 import { resample } from '../../audio/resample.ts';
 import type { VAD, VADEvent } from '../../providers/types.ts';
-import { CONTEXT, SileroModel, STATE_SIZE, WINDOW } from './model.ts';
+import { CONTEXT, defaultModelPath, SileroModel, STATE_SIZE, WINDOW, type SileroInference } from './model.ts';
+import { SileroThreadModel } from './threadModel.ts';
 
 export interface SileroOptions {
   activationThreshold?: number;
@@ -22,17 +23,24 @@ export interface SileroOptions {
   modelPath?: string;
   /** Batch windows of concurrent streams into one model call (default true). */
   batching?: boolean;
+  /**
+   * Where the model runs: 'main' (default; least memory, right for one session per process) or 'worker', a thread
+   * of its own, for a process that serves many sessions: inference then takes another core instead of blocking the
+   * event loop that moves every session's audio (always batched). One thread per model file and process.
+   */
+  thread?: 'main' | 'worker';
 }
 
 const RATE = 16000;
+const threadModels = new Map<string, Promise<SileroThreadModel>>();
 const WINDOW_MS = (WINDOW / RATE) * 1000; // 32 ms
 
 export class SileroVAD implements VAD {
   readonly label = 'silero';
-  readonly opts: Required<Omit<SileroOptions, 'modelPath' | 'batching'>>;
+  readonly opts: Required<Omit<SileroOptions, 'modelPath' | 'batching' | 'thread'>>;
 
   private constructor(
-    readonly model: SileroModel,
+    readonly model: SileroInference,
     o: SileroOptions,
   ) {
     const activation = o.activationThreshold ?? 0.5;
@@ -49,6 +57,17 @@ export class SileroVAD implements VAD {
 
   /** Loads (or reuses) the model; one loaded model serves every stream in the process. */
   static async load(opts: SileroOptions = {}): Promise<SileroVAD> {
+    if (opts.thread !== undefined && opts.thread !== 'main' && opts.thread !== 'worker') throw new RangeError(`thread must be 'main' or 'worker', got ${String(opts.thread)}`);
+    if (opts.thread === 'worker') {
+      const path = opts.modelPath ?? defaultModelPath();
+      let m = threadModels.get(path);
+      if (!m) {
+        m = SileroThreadModel.load(path);
+        threadModels.set(path, m);
+        m.catch(() => threadModels.delete(path));
+      }
+      return new SileroVAD(await m, opts);
+    }
     return new SileroVAD(await SileroModel.load(opts), opts);
   }
 

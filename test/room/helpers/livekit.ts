@@ -20,6 +20,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { readWav } from '../../../src/audio/wav.ts';
 import type { AudioFrame } from '../../../src/audio/frame.ts';
 import { shortId } from '../../../src/llm/ids.ts';
+import { routeRoomEvents } from '../../../src/room/ffiClient.ts';
 
 export interface LiveKitEnv {
   url: string;
@@ -52,17 +53,19 @@ export async function token(env: LiveKitEnv, room: string, identity: string, opt
 
 export async function join(env: LiveKitEnv, room: string, identity: string, opts: { kind?: 'agent' | 'standard' } = {}): Promise<Room> {
   const r = new Room();
+  routeRoomEvents(r);
   await r.connect(env.url, await token(env, room, identity, opts), { autoSubscribe: true, dynacast: false });
   return r;
 }
 
-export async function wavFrames(path: string): Promise<AudioFrame[]> {
-  return lastValueFrom(readWav(path, { frameMs: 10 }).pipe(toArray()));
+export async function wavFrames(path: string, frameMs = 10): Promise<AudioFrame[]> {
+  return lastValueFrom(readWav(path, { frameMs }).pipe(toArray()));
 }
 
 /**
- * A microphone track a test participant speaks into: one pump hands the source a 10 ms frame at a time (the
- * source's queue paces it in real time), from what `say` queued, else silence — a real microphone never stops.
+ * A microphone track a test participant speaks into: one pump hands the source a frame at a time (10 ms unless
+ * told; the source's queue paces it in real time), from what `say` queued, else silence — a real microphone never
+ * stops. Longer frames cost fewer native calls (the rooms bench runs many users in one process).
  */
 export class Microphone {
   readonly source: AudioSource;
@@ -73,12 +76,13 @@ export class Microphone {
   private constructor(
     readonly room: Room,
     readonly sampleRate: number,
+    readonly frameMs: number,
   ) {
-    this.source = new AudioSource(sampleRate, 1, 100);
+    this.source = new AudioSource(sampleRate, 1, Math.max(100, 2 * frameMs));
   }
 
-  static async publish(room: Room, sampleRate = 16000, name = 'mic'): Promise<Microphone> {
-    const mic = new Microphone(room, sampleRate);
+  static async publish(room: Room, sampleRate = 16000, name = 'mic', frameMs = 10): Promise<Microphone> {
+    const mic = new Microphone(room, sampleRate, frameMs);
     const track = LocalAudioTrack.createAudioTrack(name, mic.source);
     const pub = await room.localParticipant!.publishTrack(track, new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }));
     mic.sid = pub.sid;
@@ -95,7 +99,7 @@ export class Microphone {
   }
 
   private async pump(): Promise<void> {
-    const n = this.sampleRate / 100;
+    const n = (this.sampleRate * this.frameMs) / 1000;
     while (!this.stopped) {
       const next = this.queue.shift();
       const f = next?.frame;
