@@ -7,7 +7,7 @@ import {
   type TrackPublishOptions,
 } from '@livekit/rtc-node';
 import { Subject } from 'rxjs';
-import type { InspectionEvent, Observer } from 'xstate';
+import type { AnyActorRef, InspectionEvent, Observer } from 'xstate';
 import { createRoomAudioOutputActor, type RoomAudioOutputActor } from '../../actors/roomAudioOutput.ts';
 import { AudioFormatError, type AudioFrame } from '../audio/frame.ts';
 import type { AudioOutput, PlaybackEvent } from '../io/types.ts';
@@ -21,6 +21,9 @@ export interface RoomAudioOutputOptions {
   queueSizeMs?: number;
   /** A single capture taking longer than this ends the segment as failed. Default queue + 1000 ms. */
   captureStallMs?: number;
+  /** The session's root actor: the output's actor becomes its child, in the session's system. */
+  parent?: AnyActorRef;
+  /** Observes the actor when it has no parent. */
   inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void);
 }
 
@@ -71,7 +74,7 @@ export class RoomAudioOutput implements AudioOutput {
         finished: (interrupted) => this.finished(interrupted),
         captureError: (m) => this.errors$.next(new Error(`room audio output: ${m}`)),
       },
-      { captureStallMs: opts.captureStallMs ?? this.queueSizeMs + 1000, inspect: opts.inspect },
+      { captureStallMs: opts.captureStallMs ?? this.queueSizeMs + 1000, parent: opts.parent, inspect: opts.inspect },
     );
     this.actor.start();
   }
@@ -139,7 +142,8 @@ export class RoomAudioOutput implements AudioOutput {
   close(): void {
     if (this.actor.getSnapshot().status !== 'active') return;
     this.actor.send({ type: 'CLOSE' });
-    this.actor.stop();
+    // The actor is final now; a standalone one is also stopped (a child is its parent's to stop, with the session).
+    if (!this.opts.parent) this.actor.stop();
     this.wake?.();
   }
 

@@ -1,6 +1,7 @@
 import { RoomEvent, type RemoteParticipant, type Room } from '@livekit/rtc-node';
 import { Subject, type Observable } from 'rxjs';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
+import { startChild, stopChild, type ActorHome } from './childActor.ts';
 import { participantLinkMachine } from '../../machines/participantLink.ts';
 import { roomAudioInputLogic } from '../../actors/roomAudioInput.ts';
 import type { AudioFrame } from '../audio/frame.ts';
@@ -66,6 +67,7 @@ export class RoomIO {
   private readonly userTranscripts: UserTranscriptPublisher | null;
   private readonly stateAttribute: AgentStateAttribute;
   private micInput: AnyActorRef | null = null;
+  private readonly home: ActorHome;
   private micTrackSid: string | undefined;
   private cleanups: Array<() => void> = [];
   private started = false;
@@ -79,6 +81,8 @@ export class RoomIO {
     opts: RoomIOOptions = {},
   ) {
     routeRoomEvents(room);
+    // Every input and output actor is a child of the session's root actor: one tree, one system, one inspector.
+    this.home = { parent: session._rootActor };
     this.inputOptions = resolveRoomInputOptions(opts.inputOptions);
     this.outputOptions = resolveRoomOutputOptions(opts.outputOptions);
     const io = this.inputOptions;
@@ -91,7 +95,7 @@ export class RoomIO {
           numChannels: out.audioNumChannels,
           trackName: out.audioTrackName,
           publishOptions: out.audioPublishOptions,
-          inspect: session._inspect,
+          parent: this.home.parent,
         })
       : null;
     this.audioOutput = this.roomAudio;
@@ -113,7 +117,7 @@ export class RoomIO {
       ? new RoomVideoInput(room, {
           sampler,
           userSpeaking: () => session.userState === 'speaking',
-          inspect: session._inspect,
+          home: this.home,
           onError: (e) => this.report('audio_input', 'room video input', e),
         })
       : null;
@@ -133,7 +137,7 @@ export class RoomIO {
           closeOnDisconnect: io.closeOnDisconnect,
           closeReasons: [...CLOSE_ON_DISCONNECT_REASONS],
         },
-        inspect: session._inspect,
+        parent: this.home.parent,
       },
     );
     // Started at once: setParticipant() may come before start() (nothing is offered before the room is followed).
@@ -224,7 +228,7 @@ export class RoomIO {
     this.closed = true;
     for (const c of this.cleanups.splice(0)) c();
     this.linkActor.send({ type: 'STOP' });
-    this.micInput?.stop();
+    if (this.micInput) stopChild(this.micInput, this.home);
     this.micInput = null;
     this.videoInput?.stop();
     this.roomAudio?.close();
@@ -255,26 +259,22 @@ export class RoomIO {
   private onLinked(identity: string): void {
     this.userTranscripts?.rotate();
     if (this.inputOptions.audioEnabled) {
-      this.micInput = createActor(roomAudioInputLogic, {
-        input: {
-          room: this.room,
-          identity,
-          sampleRate: this.inputOptions.audioSampleRate,
-          numChannels: this.inputOptions.audioNumChannels,
-          push: (f) => this.frames.next(f),
-          onTrack: (sid) => (this.micTrackSid = sid ?? undefined),
-          onError: (e) => this.report('audio_input', 'room audio input', e),
-        },
-        inspect: this.session._inspect,
+      this.micInput = startChild(roomAudioInputLogic, this.home, {
+        room: this.room,
+        identity,
+        sampleRate: this.inputOptions.audioSampleRate,
+        numChannels: this.inputOptions.audioNumChannels,
+        push: (f: AudioFrame) => this.frames.next(f),
+        onTrack: (sid: string | null) => (this.micTrackSid = sid ?? undefined),
+        onError: (e: Error) => this.report('audio_input', 'room audio input', e),
       });
-      this.micInput.start();
     }
     this.videoInput?.follow(identity);
     for (const w of this.linkWaiters.splice(0)) w(identity);
   }
 
   private onUnlinked(_identity: string): void {
-    this.micInput?.stop();
+    if (this.micInput) stopChild(this.micInput, this.home);
     this.micInput = null;
     this.micTrackSid = undefined;
     this.videoInput?.stop();

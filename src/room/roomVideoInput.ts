@@ -1,9 +1,10 @@
 import type { Room } from '@livekit/rtc-node';
-import { createActor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import { roomVideoInputLogic } from '../../actors/roomVideoInput.ts';
 import type { ChatMessage, ImageContent, RgbaImage } from '../llm/chatContext.ts';
 import { shortId } from '../llm/ids.ts';
 import { validateRgba } from '../llm/image.ts';
+import { startChild, stopChild, type ActorHome } from './childActor.ts';
 import type { VideoFrameInfo, VideoSampler } from './videoSampler.ts';
 
 /**
@@ -22,29 +23,26 @@ export class RoomVideoInput {
     private readonly opts: {
       sampler: VideoSampler;
       userSpeaking: () => boolean;
-      inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void);
+      /** Under the session's actor (or standalone, observed by `inspect`). */
+      home: ActorHome;
       onError: (e: Error) => void;
     },
   ) {}
 
   follow(identity: string): void {
     this.stop();
-    this.actor = createActor(roomVideoInputLogic, {
-      input: {
-        room: this.room,
-        identity,
-        sampler: this.opts.sampler,
-        userSpeaking: this.opts.userSpeaking,
-        onSample: (image, info) => this.keep(image, info),
-        onError: this.opts.onError,
-      },
-      inspect: this.opts.inspect,
+    this.actor = startChild(roomVideoInputLogic, { ...this.opts.home, systemId: undefined }, {
+      room: this.room,
+      identity,
+      sampler: this.opts.sampler,
+      userSpeaking: this.opts.userSpeaking,
+      onSample: (image: RgbaImage, info: VideoFrameInfo) => this.keep(image, info),
+      onError: this.opts.onError,
     });
-    this.actor.start();
   }
 
   stop(): void {
-    this.actor?.stop();
+    if (this.actor) stopChild(this.actor, this.opts.home);
     this.actor = null;
   }
 

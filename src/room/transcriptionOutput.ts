@@ -1,4 +1,5 @@
 import type { Room, TextStreamWriter } from '@livekit/rtc-node';
+import { LegacyTranscription } from './legacyTranscription.ts';
 import type { TextOutput } from '../io/types.ts';
 import { shortId } from '../llm/ids.ts';
 
@@ -32,12 +33,16 @@ export class RoomTranscriptionOutput implements TextOutput {
   private writer: Promise<TextStreamWriter> | null = null;
   private readonly chain: WriteChain;
   private segment = segmentId();
+  /** The segment's text so far, for the legacy API (which sends it whole each time). */
+  private said = '';
+  private readonly legacy: LegacyTranscription;
 
   constructor(
     private readonly room: Room,
     private readonly opts: { syncToPlayout: boolean; speedFactor: number; trackSid: () => string | undefined; onError: (e: Error) => void },
   ) {
     this.chain = new WriteChain(opts.onError);
+    this.legacy = new LegacyTranscription(room, opts.onError);
   }
 
   get syncToPlayout(): boolean {
@@ -61,18 +66,23 @@ export class RoomTranscriptionOutput implements TextOutput {
     }
     const w = this.writer;
     void this.chain.run(async () => (await w).write(text));
+    this.said += text;
+    this.legacy.send(lp.identity, this.opts.trackSid(), this.segment, this.said, false);
   }
 
   flush(): void {
     const w = this.writer;
     this.writer = null;
+    const lp = this.room.localParticipant;
+    if (w && lp) this.legacy.send(lp.identity, this.opts.trackSid(), this.segment, this.said, true);
     this.segment = segmentId();
+    this.said = '';
     if (w) void this.chain.run(async () => (await w).close());
   }
 
   /** Resolves when every write so far reached the room. */
-  idle(): Promise<void> {
-    return this.chain.idle();
+  async idle(): Promise<void> {
+    await Promise.all([this.chain.idle(), this.legacy.idle()]);
   }
 }
 
@@ -83,12 +93,14 @@ export class RoomTranscriptionOutput implements TextOutput {
 export class UserTranscriptPublisher {
   private segment = segmentId();
   private readonly chain: WriteChain;
+  private readonly legacy: LegacyTranscription;
 
   constructor(
     private readonly room: Room,
     private readonly opts: { identity: () => string | null; trackSid: () => string | undefined; onError: (e: Error) => void },
   ) {
     this.chain = new WriteChain(opts.onError);
+    this.legacy = new LegacyTranscription(room, opts.onError);
   }
 
   publish(transcript: string, isFinal: boolean): void {
@@ -106,6 +118,7 @@ export class UserTranscriptPublisher {
         await w.close();
       });
     void send(false);
+    this.legacy.send(identity, sid, seg, transcript, isFinal);
     if (isFinal) {
       void send(true);
       this.segment = segmentId();
@@ -117,7 +130,7 @@ export class UserTranscriptPublisher {
     this.segment = segmentId();
   }
 
-  idle(): Promise<void> {
-    return this.chain.idle();
+  async idle(): Promise<void> {
+    await Promise.all([this.chain.idle(), this.legacy.idle()]);
   }
 }

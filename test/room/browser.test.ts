@@ -96,6 +96,11 @@ describe.skipIf(!env || !existsSync(CHROMIUM))('a livekit-client browser partici
     const vc = await page.evaluate(() => (window as any).vc);
     expect(vc.audioTracks).toBe(1);
     expect(vc.userFinals).toEqual(['What time is it?']);
+    // The legacy API carried the same words (accumulated, one final per segment) for older clients.
+    await page.waitForFunction(() => (window as any).vc.legacyFinals.length >= 2, null, { timeout: 10_000 });
+    const legacy = (await page.evaluate(() => (window as any).vc.legacyFinals)) as Array<{ identity: string; id: string; text: string }>;
+    expect(legacy.map((l) => [l.identity, l.text.trim()])).toEqual(expect.arrayContaining([['browser-user', 'What time is it?'], ['agent-1', REPLY]]));
+    for (const l of legacy) expect(l.id).toMatch(/^SG_/);
     const seen = (vc.states as string[]).filter((s, i, a) => s !== a[i - 1]);
     expect(seen).toEqual(['listening', 'thinking', 'speaking', 'listening']);
     expect((await page.textContent('.agent-line'))!.trim()).toBe(REPLY);

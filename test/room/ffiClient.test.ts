@@ -56,8 +56,11 @@ describe.skipIf(!env)('the routed LiveKit native bridge', () => {
       room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
         if (track.kind !== TrackKind.KIND_AUDIO) return;
         void (async () => {
-          for await (const f of new AudioStream(track, { sampleRate: 16000, numChannels: 1, frameSizeMs: 20 })) {
-            expect(f.sampleRate).toBe(16000);
+          const reader = new AudioStream(track, { sampleRate: 16000, numChannels: 1, frameSizeMs: 20 }).getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            expect(value.sampleRate).toBe(16000);
             frames.set(key, (frames.get(key) ?? 0) + 1);
           }
         })();
