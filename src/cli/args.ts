@@ -11,6 +11,8 @@ export const WORKER_OPTIONS = {
   'log-format': { type: 'string' },
   'drain-timeout': { type: 'string' },
   'num-idle-processes': { type: 'string' },
+  'http-port': { type: 'string' },
+  'http-host': { type: 'string' },
   room: { type: 'string' },
   'participant-identity': { type: 'string' },
   // Internal: a worker started by `dev` (dev defaults, readable logs).
@@ -46,6 +48,8 @@ export interface WorkerArgs {
   logFormat: 'pretty' | 'json';
   drainTimeout?: number;
   numIdleProcesses?: number;
+  httpPort?: number;
+  httpHost?: string;
   room?: string;
   participantIdentity?: string;
   devChild: boolean;
@@ -120,6 +124,8 @@ export function parseCommandLine(argv: string[]): Parsed {
     logFormat: format as WorkerArgs['logFormat'],
     drainTimeout: intOption('--drain-timeout', v['drain-timeout']),
     numIdleProcesses: intOption('--num-idle-processes', v['num-idle-processes']),
+    httpPort: intOption('--http-port', v['http-port']),
+    httpHost: v['http-host'] as string | undefined,
     room: v.room as string | undefined,
     participantIdentity: v['participant-identity'] as string | undefined,
     devChild: (v['dev-child'] as boolean | undefined) ?? false,

@@ -17,6 +17,8 @@ worker options (dev, start, connect):
   --log-format FORMAT   pretty (dev, connect) or json (start)
   --drain-timeout MS    start: how long a drain waits for running jobs (default 1800000)
   --num-idle-processes N  job processes kept warm (default: min(cpus, 4); dev: 0)
+  --http-port PORT      health endpoint (GET / and GET /worker; default 8081, dev: a free port, 0: a free port)
+  --http-host HOST      the health endpoint's address (default 0.0.0.0)
   --room NAME           connect: the room to join
   --participant-identity ID  connect: the agent's identity (default agent-<random>)
 

@@ -29,6 +29,8 @@ export async function loadWorker(args: WorkerArgs, log: Logger): Promise<AgentWo
       agentName: args.agentName,
       drainTimeout: args.drainTimeout,
       numIdleProcesses: args.numIdleProcesses,
+      httpPort: args.httpPort,
+      httpHost: args.httpHost,
       logger: log,
     });
   } catch (e) {

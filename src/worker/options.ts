@@ -34,6 +34,10 @@ export interface ServerOptions {
   reportDir?: string;
   /** Reconnect attempts in a row before giving up. */
   maxRetry?: number;
+  /** The health endpoint's address (`GET /`, `GET /worker`). Default 0.0.0.0. */
+  httpHost?: string;
+  /** Its port: default 8081 (dev: 0, a free port); null: no endpoint. */
+  httpPort?: number | null;
   url?: string;
   apiKey?: string;
   apiSecret?: string;
@@ -46,7 +50,8 @@ export interface WorkerOptions extends ServerOptions {
   dev?: boolean;
 }
 
-export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'onRequest' | 'loadFunc' | 'agent'>> & {
+export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'onRequest' | 'loadFunc' | 'agent' | 'httpPort'>> & {
+  httpPort: number | null;
   agent: string;
   onRequest: WorkerOptions['onRequest'];
   loadFunc: WorkerOptions['loadFunc'];
@@ -91,5 +96,7 @@ export function resolveWorkerOptions(o: WorkerOptions, env: NodeJS.ProcessEnv, c
     recording: o.recording ?? false,
     reportDir: o.reportDir ?? process.cwd(),
     maxRetry: Math.floor(num('maxRetry', o.maxRetry ?? 16, 0)),
+    httpHost: o.httpHost ?? '0.0.0.0',
+    httpPort: o.httpPort === null ? null : Math.floor(num('httpPort', o.httpPort ?? (dev ? 0 : 8081), 0, 65535)),
   };
 }

@@ -7,7 +7,10 @@ import {
   JobStatus,
   JobType,
   ParticipantPermission,
+  ParticipantInfo,
   RegisterWorkerRequest,
+  Room as RoomInfo,
+  SimulateJobRequest,
   ServerMessage,
   UpdateJobStatus,
   UpdateWorkerStatus,
@@ -95,6 +98,19 @@ const JOB_STATUS: Record<JobOutcome, JobStatus> = { running: JobStatus.JS_RUNNIN
 
 export function jobStatusMessage(jobId: string, status: JobOutcome, error = ''): Uint8Array {
   return new WorkerMessage({ message: { case: 'updateJob', value: new UpdateJobStatus({ jobId, status: JOB_STATUS[status], error }) } }).toBinary();
+}
+
+/**
+ * `simulate_job`: asks the server to create a job for this worker's agent name in a room (a publisher job when a
+ * participant is named), which then takes the normal availability → assignment path.
+ */
+export function simulateJobMessage(room: { name: string; sid?: string }, participantIdentity?: string): Uint8Array {
+  const value = new SimulateJobRequest({
+    type: participantIdentity ? JobType.JT_PUBLISHER : JobType.JT_ROOM,
+    room: new RoomInfo({ name: room.name, sid: room.sid ?? '' }),
+    participant: participantIdentity ? new ParticipantInfo({ identity: participantIdentity }) : undefined,
+  });
+  return new WorkerMessage({ message: { case: 'simulateJob', value } }).toBinary();
 }
 
 /** A liveness probe; the server answers with a `pong` carrying our timestamp back. */

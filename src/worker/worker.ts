@@ -19,8 +19,10 @@ import type { Logger } from './log.ts';
 import { prettyLogger } from './log.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.ts';
 import { ProcessPool } from './processPool.ts';
-import { agentEndpoint, availabilityMessage, jobStatusMessage, registerMessage, workerStatusMessage, workerToken, type Acceptance } from './protocol.ts';
+import { agentEndpoint, availabilityMessage, jobStatusMessage, registerMessage, simulateJobMessage, workerStatusMessage, workerToken, type Acceptance } from './protocol.ts';
 import { CpuLoad } from './cpuLoad.ts';
+import { HealthServer } from './healthServer.ts';
+import { SDK_VERSION } from './version.ts';
 
 export interface JobEnded {
   job: JobInfo;
@@ -57,6 +59,8 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
   private sender: ((frame: Uint8Array) => void) | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
   private readonly cpu = new CpuLoad();
+  private health: HealthServer | null = null;
+  private _httpPort: number | null = null;
   private finished!: Promise<void>;
   private _workerId: string | null = null;
 
@@ -75,6 +79,11 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
 
   get workerId(): string | null {
     return this._workerId;
+  }
+
+  /** The health endpoint's port once it listens (null: none). */
+  get httpPort(): number | null {
+    return this._httpPort;
   }
 
   get activeJobs(): number {
@@ -144,8 +153,44 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     this.conn = conn;
     this.finished = new Promise<void>((resolve) => this.once('closed', resolve));
     conn.start();
+    if (o.httpPort !== null) this.serveHealth(conn, o.httpHost, o.httpPort);
     this.loadTimer = setInterval(() => this.isLive() && conn.send({ type: 'load.sampled', load: this.sampleLoad() }), 2_500);
     return this.finished;
+  }
+
+  private serveHealth(conn: Actor<typeof workerConnectionMachine>, host: string, port: number): void {
+    const o = this.options;
+    this.health = new HealthServer(() => {
+      const snap = conn.getSnapshot();
+      return {
+        registered: snap.matches({ running: { link: { online: 'registered' } } }),
+        agentName: o.agentName,
+        type: o.type,
+        workerId: this._workerId,
+        activeJobs: this.jobs.size,
+        load: snap.context.load,
+        draining: snap.context.draining,
+        sdkVersion: SDK_VERSION,
+      };
+    });
+    this.health.listen(host, port).then(
+      (p) => {
+        this._httpPort = p;
+        this.log('info', 'health endpoint listening', { url: `http://${host}:${p}/` });
+      },
+      // Jobs still run without it; the orchestrator's probe will say so.
+      (e: Error) => this.log('error', e.message),
+    );
+  }
+
+  /**
+   * Asks the server for a job in this room as if it had been dispatched (SimulateJob): it comes back as an ordinary
+   * job request for this worker's agent name. Needs a registered worker; the room must exist on the server.
+   */
+  simulateJob(room: { name: string; sid?: string }, opts: { participantIdentity?: string } = {}): void {
+    const registered = this.conn?.getSnapshot().matches({ running: { link: { online: 'registered' } } });
+    if (!registered || !this.sender) throw new Error('simulateJob: the worker is not registered with the server yet');
+    this.send(simulateJobMessage(room, opts.participantIdentity));
   }
 
   /** Stop taking jobs (FULL), let running jobs finish (up to drainTimeout), then close. */
@@ -326,6 +371,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
       ),
     );
     this.pool?.close();
+    await this.health?.close();
     this.log('info', 'worker closed');
     this.emit('closed');
   }
