@@ -43,7 +43,9 @@ describe('OpenAIRealtimeSTT over a local realtime transcription server', () => {
       .stream(frames(10, 16000, true))
       .subscribe((e) => events.push(e));
     await until(() => events.some((e) => e.type === 'final_transcript'));
-    expect(summary(events)).toEqual(['start_of_speech', 'end_of_speech', 'interim_transcript:Hello ', 'interim_transcript:Hello there.', 'final_transcript:Hello there.']);
+    // The first utterance, up to its final (the input goes on: a slow machine may already have seen the next one).
+    const firstFinal = events.findIndex((e) => e.type === 'final_transcript');
+    expect(summary(events.slice(0, firstFinal + 1))).toEqual(['start_of_speech', 'end_of_speech', 'interim_transcript:Hello ', 'interim_transcript:Hello there.', 'final_transcript:Hello there.']);
     expect(events[4]!.requestId).toBe('item_1');
     expect(events[4]!.alternatives![0]!.language).toBe('en');
     const c = s.connections[0]!;
