@@ -83,7 +83,7 @@ function keyboardTyping(rate: number): Float32Array {
   let t = 0.05;
   while (t < 5.8) {
     const at = Math.round(t * rate);
-    const amp = 0.05 + rnd() * 0.07;
+    const amp = 0.1 + rnd() * 0.12;
     const decay = 0.0015 + rnd() * 0.002; // seconds
     const dur = Math.round(rate * 0.012);
     let hp = 0;

@@ -35,7 +35,7 @@ export function soundConfigs(spec: SoundSpec, what: string): AudioConfig[] {
     }
   }
   const total = list.reduce((s, c) => s + (c.probability ?? 0), 0);
-  if (total > 1 + 1e-9) throw new TypeError(`${what}: the probabilities add up to ${total}, more than 1`);
+  if (total > 1 + 1e-9) throw new TypeError(`${what}: the probabilities add up to ${Math.round(total * 1000) / 1000}, more than 1`);
   return list;
 }
 
