@@ -290,6 +290,8 @@ describe('background audio in a session', () => {
     expect(vi.getTimerCount()).toBeGreaterThan(idleTimers);
     await h.session.close();
     expect(vi.getTimerCount()).toBe(idleTimers);
+    expect(h.rec.of('error')).toEqual([]);
+    expect(h.bg!.actor!.getSnapshot().status).toBe('stopped');
     expect(h.session.output.audio).toBe(h.device);
     expect(h.session._rootActor.system.get('backgroundAudio')).toBeUndefined();
     const count = h.device.frames.length;

@@ -212,9 +212,8 @@ export class BackgroundAudioPlayer {
   private detach(target: OutputSlot, device: AudioOutput): void {
     void this.close();
     if (target.get() === this.output) target.set(device);
-    const actor = this.actorRef;
-    if (actor && this.session) this.session._rootActor.send({ type: 'STOP_CHILD', ref: actor });
-    actor?.stop();
+    // A member of the session's system is stopped by its root (as the audio output channel is).
+    if (this.actorRef && this.session) this.session._rootActor.send({ type: 'STOP_CHILD', ref: this.actorRef });
   }
 }
 
