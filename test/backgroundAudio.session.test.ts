@@ -321,3 +321,24 @@ describe('background audio in a session', () => {
     await expect(new BackgroundAudioPlayer({}).start({ session })).rejects.toThrow(/has no audio output/);
   });
 });
+
+describe('background audio with a room', () => {
+  /** Enough of an @livekit/rtc-node Room for a RoomIO that is never connected. */
+  const fakeRoom = () => ({ on() {}, off() {}, remoteParticipants: new Map(), isConnected: false, localParticipant: undefined, name: 'r' });
+
+  it('start({ session, room }) before the session starts mixes into that RoomIO’s audio output', async () => {
+    const { RoomIO } = await import('../src/room/roomIO.ts');
+    const session = new AgentSession({ llm: new FakeLLM([]), tts: new FakeTTS([]) });
+    const room = fakeRoom();
+    const io = new RoomIO(session, room as never, { inputOptions: { deleteRoomOnClose: false } });
+    const roomAudio = io.audioOutput!;
+    await expect(new BackgroundAudioPlayer({}).start({ session, room: fakeRoom() })).rejects.toThrow(/does not serve this room/);
+    const bg = new BackgroundAudioPlayer({ ambientSound: BuiltinAudioClip.OFFICE_AMBIENCE });
+    await bg.start({ session, room });
+    expect(io.audioOutput).not.toBe(roomAudio);
+    expect(io.audioOutput!.label).toBe('background-mix(livekit-room-audio)');
+    expect(io.audioOutput!.sampleRate).toBe(roomAudio.sampleRate);
+    await bg.close();
+    await io.close();
+  });
+});
