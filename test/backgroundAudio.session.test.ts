@@ -274,6 +274,7 @@ describe('background audio in a session', () => {
     expect(h.device.frames.length).toBe(count);
     expect(handle.playing).toBe(false);
     await expect(handle.done).resolves.toBeUndefined();
+    expect(() => h.bg!.play(BuiltinAudioClip.SOFT_CHIME)).toThrow(/the player is closed/);
     await h.at(5000);
     const agent = h.device.segments.find((s) => s.pushedMs === 500);
     expect(agent).toMatchObject({ interrupted: false, playedMs: 500 });

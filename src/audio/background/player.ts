@@ -58,6 +58,7 @@ export class BackgroundAudioPlayer {
   private sessionEvents: Subscription | null = null;
   private readonly handles = new Set<PlayHandle>();
   private thinkingHandle: PlayHandle | null = null;
+  private closed = false;
 
   constructor(private readonly opts: BackgroundAudioPlayerOptions = {}) {
     this.ambient = opts.ambientSound === undefined ? null : soundConfigs(opts.ambientSound, 'ambientSound');
@@ -144,12 +145,14 @@ export class BackgroundAudioPlayer {
   /** Plays a sound over the agent's output (once, or looping) until it ends or is stopped. Needs `start()` first. */
   play(sound: SoundSpec, opts: { loop?: boolean } = {}): PlayHandle {
     if (!this.mix) throw new Error('BackgroundAudioPlayer.play: call start() first');
+    if (this.closed) throw new Error('BackgroundAudioPlayer.play: the player is closed');
     const choice = chooseSound(soundConfigs(sound, 'play'), this.random());
     return this.startVoice(choice, opts.loop ?? false);
   }
 
   /** Stops every sound; the session's audio keeps passing through unchanged. Idempotent. */
   async close(): Promise<void> {
+    this.closed = true;
     this.sessionEvents?.unsubscribe();
     this.sessionEvents = null;
     this.actorRef?.send({ type: 'CLOSE' });
