@@ -2,6 +2,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { activityMachine } from './activity.ts';
 import { audioOutputMachine } from './audioOutput.ts';
+import { backgroundAudioMachine } from './backgroundAudio.ts';
 import { participantLinkMachine } from './participantLink.ts';
 import { roomAudioOutputMachine } from './roomAudioOutput.ts';
 import { sessionMachine } from './session.ts';
@@ -11,7 +12,7 @@ import { userTurnMachine } from './userTurn.ts';
 import { jobMachine } from './job.ts';
 import { workerConnectionMachine } from './workerConnection.ts';
 
-export { activityMachine, audioOutputMachine, jobMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine, workerConnectionMachine };
+export { activityMachine, audioOutputMachine, backgroundAudioMachine, jobMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine, workerConnectionMachine };
 
 export const machines: Record<string, AnyStateMachine> = {
   session: sessionMachine,
@@ -24,4 +25,5 @@ export const machines: Record<string, AnyStateMachine> = {
   turnTakingModel,
   workerConnection: workerConnectionMachine,
   job: jobMachine,
+  backgroundAudio: backgroundAudioMachine,
 };

@@ -31,5 +31,6 @@ export { TTSStreamAdapter } from './tts/streamAdapter.ts';
 export { filterMarkdown, filterEmoji, replaceWords, type TextTransform } from './transcription/textTransforms.ts';
 export { DEFAULT_API_CONNECT_OPTIONS, type APIConnectOptions } from './providers/retry.ts';
 export * from './inspect/index.ts';
+export { BackgroundAudioPlayer, BuiltinAudioClip, MixingAudioOutput, type AudioConfig, type BackgroundAudioPlayerOptions, type BackgroundAudioSource, type PlayHandle, type SoundSpec } from './audio/background/index.ts';
 export { warmUp, type WarmUpOptions, type WarmUpResult } from './warmup.ts';
 export type { ImageContent, RgbaImage } from './llm/chatContext.ts';
