@@ -1,4 +1,4 @@
-import { createActor, fromCallback, fromPromise, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, fromCallback, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { roomAudioOutputMachine, type RoomAudioOutputEvent } from '../machines/roomAudioOutput.ts';
 
 /** What the room audio output actor drives: a frame queue in front of an AudioSource, and the facade's reports. */
@@ -72,7 +72,10 @@ export function roomAudioOutputLogic<T extends QueuedAudio>(sink: RoomAudioSink<
 
 export function createRoomAudioOutputActor<T extends QueuedAudio>(
   sink: RoomAudioSink<T>,
-  opts: { captureStallMs: number; inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void) },
+  opts: { captureStallMs: number; parent?: AnyActorRef; systemId?: string; inspect?: Observer<InspectionEvent> | ((e: InspectionEvent) => void) },
 ): RoomAudioOutputActor {
-  return createActor(roomAudioOutputLogic(sink, opts.captureStallMs), { inspect: opts.inspect }) as unknown as RoomAudioOutputActor;
+  const logic = roomAudioOutputLogic(sink, opts.captureStallMs);
+  // Under the session's actor when there is one (its system and inspector), else standalone.
+  const actor = opts.parent ? createActor(logic, { parent: opts.parent, systemId: opts.systemId }) : createActor(logic, { inspect: opts.inspect });
+  return actor as unknown as RoomAudioOutputActor;
 }
