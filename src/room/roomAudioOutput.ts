@@ -57,6 +57,8 @@ export class RoomAudioOutput implements AudioOutput {
   private capturedMs = 0;
   /** Bumped by every clear: a capture that was in flight across a clear is dropped from the source again. */
   private generation = 0;
+  /** The last capture handed to the source, settled once a stale one (from before a clear) was dropped again. */
+  private landed: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly room: Room,
@@ -154,22 +156,33 @@ export class RoomAudioOutput implements AudioOutput {
   private async capture(piece: { frame: RtcAudioFrame; ms: number }): Promise<void> {
     const source = this.source;
     if (!source) throw new Error('the audio track is not published');
+    // A capture from before a clear lands, and is dropped, before the next segment's first: dropping it then takes
+    // nothing of the new segment with it.
+    await this.landed;
     const gen = this.generation;
     this.capturedMs += piece.ms;
-    await source.captureFrame(piece.frame);
+    const captured = source.captureFrame(piece.frame);
     // Cleared while this frame waited for room: it must not be heard.
-    if (gen !== this.generation) this.clearNow();
+    this.landed = captured.then(
+      () => (gen !== this.generation ? this.dropSourceQueue() : undefined),
+      () => undefined,
+    );
+    await captured;
+  }
+
+  private dropSourceQueue(): void {
+    try {
+      this.source?.clearQueue();
+    } catch (e) {
+      this.errors$.next(new Error(`room audio output: clearing the source failed: ${e instanceof Error ? e.message : String(e)}`));
+    }
   }
 
   private clearNow(): void {
     this.generation++;
     this.queue = [];
-    try {
-      this.source?.clearQueue();
-    } catch (e) {
-      // A dead source has nothing left to clear; the segment still ends (the actor must never throw).
-      this.errors$.next(new Error(`room audio output: clearing the source failed: ${e instanceof Error ? e.message : String(e)}`));
-    }
+    // A dead source has nothing left to clear; the segment still ends (the actor must never throw).
+    this.dropSourceQueue();
   }
 
   private finished(interrupted: boolean): void {
