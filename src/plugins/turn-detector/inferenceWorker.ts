@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     return;
   }
   const output = session.outputNames[0]!;
+  // The first log-mel runs cold (several times slower before the JIT has seen it): not on a user's first pause.
+  if (input === 'input_features') whisperLogMel(new Float32Array(WINDOW_SAMPLES));
   post({ type: 'ready', input, output });
 
   // One request at a time, in order: the model is the bottleneck, and answers must not overtake each other.

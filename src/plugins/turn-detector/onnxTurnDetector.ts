@@ -142,7 +142,7 @@ export class OnnxTurnDetector implements AudioTurnDetector {
       this.stats.predictions++;
       this.stats.lastFeaturesMs = m.featuresMs;
       this.stats.lastInferenceMs = m.inferenceMs;
-      this.settle(m.id)?.resolve(m);
+      this.settle(m.id)?.resolve({ probability: m.probability, featuresMs: m.featuresMs, inferenceMs: m.inferenceMs });
     } else if (m.type === 'failed') {
       this.settle(m.id)?.reject(new OnnxTurnDetectorError(`${this.label}: inference failed: ${m.message}`));
     }
