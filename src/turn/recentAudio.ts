@@ -57,6 +57,7 @@ export class RecentAudio {
 export function recordRecentAudio(audio: Observable<AudioFrame>, ring: RecentAudio): Observable<AudioFrame> {
   return new Observable<AudioFrame>((sub) => {
     const side = new Subject<AudioFrame>();
+    let ended = false;
     const feed = side.pipe(toMono(), resample(RECENT_AUDIO_RATE)).subscribe({ next: (f) => ring.write(f.data), error: () => {} });
     const main = audio.subscribe({
       next: (f) => {
@@ -68,13 +69,15 @@ export function recordRecentAudio(audio: Observable<AudioFrame>, ring: RecentAud
         sub.error(e);
       },
       complete: () => {
+        ended = true;
         side.complete();
         sub.complete();
       },
     });
     return () => {
       main.unsubscribe();
-      feed.unsubscribe();
+      // An input that ended lets the copy finish (the resampler may still hold frames); otherwise it stops now.
+      if (!ended) feed.unsubscribe();
     };
   });
 }
