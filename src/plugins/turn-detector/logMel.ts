@@ -3,7 +3,7 @@
  * periodic Hann windows every 160 samples (centred, reflect-padded), power spectrum, 80 Slaney-scale mel filters
  * with Slaney (area) normalisation from 0 to 8 kHz, log10 (floor 1e-10), clamped to (max − 8), then (x + 4) / 4.
  * The last STFT frame is dropped as Whisper does, so 8 s (128000 samples) give exactly 80 × 800 values.
- * Computed in float64 with a mixed-radix FFT (400 = 4·4·5·5); the result is float32, mel-major ([80][frames]).
+ * Computed in float64 with an iterative mixed-radix FFT (400 = 4·4·5·5); the result is float32, mel-major.
  */
 
 export const SAMPLE_RATE = 16000;
@@ -44,77 +44,107 @@ export function melFilterbank(): Float64Array {
 
 // ------------------------------------------------------------------ FFT of length 400
 
+/** Decimation in time over 400 = 4·4·5·5: the outermost stage combines 4 transforms of 100, the innermost 5 of 1. */
 const FACTORS = [4, 4, 5, 5];
 
-/** exp(−2πi·j/N) for j < N. */
-const TW_RE = new Float64Array(N_FFT);
-const TW_IM = new Float64Array(N_FFT);
-for (let j = 0; j < N_FFT; j++) {
-  TW_RE[j] = Math.cos((2 * Math.PI * j) / N_FFT);
-  TW_IM[j] = -Math.sin((2 * Math.PI * j) / N_FFT);
+interface Stage {
+  p: number;
+  /** Size of the transforms this stage produces, and of the ones it combines (m = n / p). */
+  n: number;
+  m: number;
+  /** W_n^(r·k) for r < p, k < m, at [r·m + k]. */
+  twRe: Float64Array;
+  twIm: Float64Array;
 }
-/** W_5^j, the radix-5 butterfly's constants. */
-const W5_RE = Float64Array.from({ length: 5 }, (_, j) => Math.cos((2 * Math.PI * j) / 5));
-const W5_IM = Float64Array.from({ length: 5 }, (_, j) => -Math.sin((2 * Math.PI * j) / 5));
-const T_RE = new Float64Array(5);
-const T_IM = new Float64Array(5);
 
-/**
- * Recursive decimation-in-time: the `p` interleaved sub-sequences are transformed, then combined by a radix-p
- * butterfly after the twiddles W_n^(r·k) = W_N^(r·k·N/n) (r·k·N/n < N, so the table is indexed directly).
- */
-function fftRec(re: Float64Array, im: Float64Array, off: number, stride: number, n: number, outRe: Float64Array, outIm: Float64Array, outOff: number, level: number): void {
-  const p = FACTORS[level]!;
-  const m = n / p;
-  if (m > 1) for (let r = 0; r < p; r++) fftRec(re, im, off + r * stride, stride * p, m, outRe, outIm, outOff + r * m, level + 1);
-  else
-    for (let r = 0; r < p; r++) {
-      outRe[outOff + r] = re[off + r * stride]!;
-      outIm[outOff + r] = im[off + r * stride]!;
+/** Where each input sample sits before the first (innermost) stage: the digit-reversed order of the factors. */
+const PERM = new Int32Array(N_FFT);
+{
+  const place = (off: number, stride: number, n: number, outOff: number, level: number): void => {
+    if (n === 1) {
+      PERM[outOff] = off;
+      return;
     }
-  const step = N_FFT / n;
-  for (let k = 0; k < m; k++) {
-    for (let r = 0; r < p; r++) {
-      const yr = outRe[outOff + r * m + k]!;
-      const yi = outIm[outOff + r * m + k]!;
-      const t = r * k * step;
-      T_RE[r] = yr * TW_RE[t]! - yi * TW_IM[t]!;
-      T_IM[r] = yr * TW_IM[t]! + yi * TW_RE[t]!;
-    }
-    if (p === 4) {
-      // W_4 = −i: the butterfly needs no multiplications.
-      const ar = T_RE[0]! + T_RE[2]!, ai = T_IM[0]! + T_IM[2]!;
-      const br = T_RE[0]! - T_RE[2]!, bi = T_IM[0]! - T_IM[2]!;
-      const cr = T_RE[1]! + T_RE[3]!, ci = T_IM[1]! + T_IM[3]!;
-      const dr = T_RE[1]! - T_RE[3]!, di = T_IM[1]! - T_IM[3]!;
-      outRe[outOff + k] = ar + cr;
-      outIm[outOff + k] = ai + ci;
-      outRe[outOff + k + m] = br + di;
-      outIm[outOff + k + m] = bi - dr;
-      outRe[outOff + k + 2 * m] = ar - cr;
-      outIm[outOff + k + 2 * m] = ai - ci;
-      outRe[outOff + k + 3 * m] = br - di;
-      outIm[outOff + k + 3 * m] = bi + dr;
-    } else {
-      for (let q = 0; q < 5; q++) {
-        let sr = 0;
-        let si = 0;
-        for (let r = 0; r < 5; r++) {
-          const w = (r * q) % 5;
-          sr += T_RE[r]! * W5_RE[w]! - T_IM[r]! * W5_IM[w]!;
-          si += T_RE[r]! * W5_IM[w]! + T_IM[r]! * W5_RE[w]!;
-        }
-        outRe[outOff + k + q * m] = sr;
-        outIm[outOff + k + q * m] = si;
+    const p = FACTORS[level]!;
+    for (let r = 0; r < p; r++) place(off + r * stride, stride * p, n / p, outOff + (r * n) / p, level + 1);
+  };
+  place(0, 1, N_FFT, 0, 0);
+}
+
+/** Innermost stage first. */
+const STAGES: Stage[] = [];
+{
+  let n = N_FFT;
+  for (const p of FACTORS) {
+    const m = n / p;
+    const twRe = new Float64Array(p * m);
+    const twIm = new Float64Array(p * m);
+    for (let r = 0; r < p; r++)
+      for (let k = 0; k < m; k++) {
+        twRe[r * m + k] = Math.cos((2 * Math.PI * r * k) / n);
+        twIm[r * m + k] = -Math.sin((2 * Math.PI * r * k) / n);
       }
-    }
+    STAGES.unshift({ p, n, m, twRe, twIm });
+    n = m;
   }
 }
+
+const C1 = Math.cos((2 * Math.PI) / 5);
+const C2 = Math.cos((4 * Math.PI) / 5);
+const S1 = Math.sin((2 * Math.PI) / 5);
+const S2 = Math.sin((4 * Math.PI) / 5);
 
 /** The discrete Fourier transform of 400 complex samples into `out` (exported for its own test). */
 export function fft400(re: Float64Array, im: Float64Array, out = { re: new Float64Array(N_FFT), im: new Float64Array(N_FFT) }): { re: Float64Array; im: Float64Array } {
   if (re.length !== N_FFT || im.length !== N_FFT) throw new RangeError(`fft400 needs ${N_FFT} samples`);
-  fftRec(re, im, 0, 1, N_FFT, out.re, out.im, 0, 0);
+  const xr = out.re;
+  const xi = out.im;
+  for (let j = 0; j < N_FFT; j++) {
+    xr[j] = re[PERM[j]!]!;
+    xi[j] = im[PERM[j]!]!;
+  }
+  for (const { p, n, m, twRe, twIm } of STAGES) {
+    for (let o = 0; o < N_FFT; o += n) {
+      for (let k = 0; k < m; k++) {
+        const i0 = o + k;
+        const i1 = i0 + m;
+        const i2 = i1 + m;
+        const i3 = i2 + m;
+        // Twiddled inputs t_r = W_n^(r·k) · x[o + r·m + k] (t_0 needs none).
+        const t0r = xr[i0]!, t0i = xi[i0]!;
+        let w = m + k;
+        const t1r = xr[i1]! * twRe[w]! - xi[i1]! * twIm[w]!, t1i = xr[i1]! * twIm[w]! + xi[i1]! * twRe[w]!;
+        w += m;
+        const t2r = xr[i2]! * twRe[w]! - xi[i2]! * twIm[w]!, t2i = xr[i2]! * twIm[w]! + xi[i2]! * twRe[w]!;
+        w += m;
+        const t3r = xr[i3]! * twRe[w]! - xi[i3]! * twIm[w]!, t3i = xr[i3]! * twIm[w]! + xi[i3]! * twRe[w]!;
+        if (p === 4) {
+          // W_4 = −i: no multiplications.
+          const ar = t0r + t2r, ai = t0i + t2i, br = t0r - t2r, bi = t0i - t2i;
+          const cr = t1r + t3r, ci = t1i + t3i, dr = t1r - t3r, di = t1i - t3i;
+          xr[i0] = ar + cr, xi[i0] = ai + ci;
+          xr[i1] = br + di, xi[i1] = bi - dr;
+          xr[i2] = ar - cr, xi[i2] = ai - ci;
+          xr[i3] = br - di, xi[i3] = bi + dr;
+        } else {
+          const i4 = i3 + m;
+          w += m;
+          const t4r = xr[i4]! * twRe[w]! - xi[i4]! * twIm[w]!, t4i = xr[i4]! * twIm[w]! + xi[i4]! * twRe[w]!;
+          const b1r = t1r + t4r, b1i = t1i + t4i, b2r = t2r + t3r, b2i = t2i + t3i;
+          const d1r = t1r - t4r, d1i = t1i - t4i, d2r = t2r - t3r, d2i = t2i - t3i;
+          const a1r = t0r + C1 * b1r + C2 * b2r, a1i = t0i + C1 * b1i + C2 * b2i;
+          const a2r = t0r + C2 * b1r + C1 * b2r, a2i = t0i + C2 * b1i + C1 * b2i;
+          const er = S1 * d1r + S2 * d2r, ei = S1 * d1i + S2 * d2i;
+          const fr = S2 * d1r - S1 * d2r, fi = S2 * d1i - S1 * d2i;
+          xr[i0] = t0r + b1r + b2r, xi[i0] = t0i + b1i + b2i;
+          xr[i1] = a1r + ei, xi[i1] = a1i - er;
+          xr[i4] = a1r - ei, xi[i4] = a1i + er;
+          xr[i2] = a2r + fi, xi[i2] = a2i - fr;
+          xr[i3] = a2r - fi, xi[i3] = a2i + fr;
+        }
+      }
+    }
+  }
   return out;
 }
 
