@@ -21,9 +21,9 @@ export interface TurnDetector {
   /** Probability below which the turn is held open (`maxSilence`, else `maxDelay`) instead of ending at `minDelay`. */
   readonly unlikelyThreshold: number;
   /** What the model judges: the transcript (default) or the user's audio; an audio model is asked even with no text. */
-  readonly input?: 'text' | 'audio';
+  readonly input?: 'text' | 'audio' | undefined;
   /** ms of silence an unlikely end holds the turn open at most (default: the endpointing `maxDelay`). */
-  readonly maxSilence?: number;
+  readonly maxSilence?: number | undefined;
   predictEndOfTurn(transcript: string, context?: TurnDetectorContext): Promise<number>;
 }
 
@@ -93,7 +93,7 @@ export interface UserTurnInput {
   minDelay: number;
   maxDelay: number;
   /** The end-of-turn model, if any: only its threshold is kept; the runtime provides the predictor actor. */
-  detector?: { unlikelyThreshold: number; input?: 'text' | 'audio'; maxSilence?: number } | null;
+  detector?: { unlikelyThreshold: number; input?: 'text' | 'audio' | undefined; maxSilence?: number | undefined } | null;
   /** Epoch ms at creation. */
   now: number;
 }

@@ -9,7 +9,7 @@ export type { TurnDetector, TurnDetectorContext } from '../../machines/userTurn.
 
 /** A transcript-based model (e.g. a small language model): judges the words said, with the conversation so far. */
 export interface TextTurnDetector extends TurnDetector {
-  readonly input?: 'text';
+  readonly input?: 'text' | undefined;
   /** `chatCtx` is the agent's context before this turn; `transcript` is what the user said in it so far. */
   predictEndOfTurn(transcript: string, context: { chatCtx: ChatContext }): Promise<number>;
 }

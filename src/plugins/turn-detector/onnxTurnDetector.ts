@@ -19,14 +19,14 @@ export interface OnnxTurnDetectorOptions {
   /** Path of a Smart Turn-shaped ONNX model that you supply. */
   modelPath: string;
   /** Probability below which the end of turn is unlikely and the pause is held open (default 0.5). */
-  unlikelyThreshold?: number;
+  unlikelyThreshold?: number | undefined;
   /** ms of silence an unlikely end holds the turn open at most (default: the session's endpointing maxDelay). */
-  maxSilence?: number;
+  maxSilence?: number | undefined;
   /** Zero-mean, unit-variance audio before the model, as Smart Turn's reference pipeline does (default true). */
-  normalizeAudio?: boolean;
+  normalizeAudio?: boolean | undefined;
   /** ONNX Runtime threads inside the inference thread (default 1). */
-  intraOpNumThreads?: number;
-  label?: string;
+  intraOpNumThreads?: number | undefined;
+  label?: string | undefined;
 }
 
 interface Pending {
