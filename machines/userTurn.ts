@@ -7,12 +7,24 @@ import { and, assign, emit, fromPromise, setup } from 'xstate';
  */
 export type TurnDetectionMode = 'vad' | 'stt' | 'manual';
 
-/** Optional end-of-turn model: probability that the user finished, given the transcript so far. */
+/** What a detector gets besides the transcript; the runtime fills in what the detector's `input` asks for. */
+export interface TurnDetectorContext {
+  /** The agent's chat context (a ChatContext), for transcript-based models. */
+  readonly chatCtx?: unknown;
+  /** Audio models: the user's most recent audio, mono 16 kHz, −1..1, newest sample last. */
+  readonly audio?: Float32Array;
+}
+
+/** Optional end-of-turn model: probability that the user finished, given the transcript (or audio) so far. */
 export interface TurnDetector {
   readonly label: string;
-  /** Probability below which `maxDelay` applies instead of `minDelay`. */
+  /** Probability below which the turn is held open (`maxSilence`, else `maxDelay`) instead of ending at `minDelay`. */
   readonly unlikelyThreshold: number;
-  predictEndOfTurn(transcript: string): Promise<number>;
+  /** What the model judges: the transcript (default) or the user's audio; an audio model is asked even with no text. */
+  readonly input?: 'text' | 'audio' | undefined;
+  /** ms of silence an unlikely end holds the turn open at most (default: the endpointing `maxDelay`). */
+  readonly maxSilence?: number | undefined;
+  predictEndOfTurn(transcript: string, context?: TurnDetectorContext): Promise<number>;
 }
 
 export interface UserTurnContext {
@@ -24,6 +36,12 @@ export interface UserTurnContext {
   hasDetector: boolean;
   /** Probability below which `maxDelay` applies instead of `minDelay`. */
   unlikelyThreshold: number;
+  /** The detector judges audio: it is asked even when there is no transcript. */
+  detectorHearsAudio: boolean;
+  /** ms of silence an unlikely end is held open at most (null: maxDelay). */
+  maxSilence: number | null;
+  /** The detector failed in this activity: endpointing falls back to the VAD delays. */
+  detectorFailed: boolean;
   transcript: string;
   confidences: number[];
   interim: string;
@@ -75,7 +93,7 @@ export interface UserTurnInput {
   minDelay: number;
   maxDelay: number;
   /** The end-of-turn model, if any: only its threshold is kept; the runtime provides the predictor actor. */
-  detector?: { unlikelyThreshold: number } | null;
+  detector?: { unlikelyThreshold: number; input?: 'text' | 'audio' | undefined; maxSilence?: number | undefined } | null;
   /** Epoch ms at creation. */
   now: number;
 }
@@ -112,7 +130,8 @@ export const userTurnMachine = setup({
       const now = timeOf(context, event);
       return (context.lastSpeakingAt ?? now) + context.delay <= now;
     },
-    noPrediction: ({ context }) => !context.hasDetector || !context.transcript.trim(),
+    noPrediction: ({ context }) =>
+      !context.hasDetector || context.detectorFailed || (!context.detectorHearsAudio && !context.transcript.trim()),
     endUnlikely: ({ context, event }) =>
       (event as unknown as { output: { probability: number } }).output.probability < context.unlikelyThreshold,
   },
@@ -152,6 +171,9 @@ export const userTurnMachine = setup({
     }),
     useMinDelay: assign({ delay: ({ context }) => context.minDelay }),
     useMaxDelay: assign({ delay: ({ context }) => context.maxDelay }),
+    /** An unlikely end holds the pause open up to maxSilence (never shorter than a likely end's delay). */
+    holdOpen: assign({ delay: ({ context }) => Math.max(context.minDelay, context.maxSilence ?? context.maxDelay) }),
+    detectorFailed: assign({ detectorFailed: true }),
     planCommit: assign({
       commitDueAt: ({ context, event }) => {
         const now = timeOf(context, event);
@@ -208,6 +230,9 @@ export const userTurnMachine = setup({
     maxDelay: input.maxDelay,
     hasDetector: !!input.detector,
     unlikelyThreshold: input.detector?.unlikelyThreshold ?? 0,
+    detectorHearsAudio: input.detector?.input === 'audio',
+    maxSilence: input.detector?.maxSilence ?? null,
+    detectorFailed: false,
     transcript: '',
     confidences: [],
     interim: '',
@@ -298,10 +323,11 @@ export const userTurnMachine = setup({
                 src: 'predictEndOfTurn',
                 input: ({ context }) => ({ transcript: context.transcript }),
                 onDone: [
-                  { guard: 'endUnlikely', target: 'waiting', actions: 'useMaxDelay' },
+                  { guard: 'endUnlikely', target: 'waiting', actions: 'holdOpen' },
                   { target: 'waiting', actions: 'useMinDelay' },
                 ],
-                onError: { target: 'waiting', actions: 'useMinDelay' },
+                // A failed detector is not asked again by this activity: the VAD delays decide from now on.
+                onError: { target: 'waiting', actions: ['useMinDelay', 'detectorFailed'] },
               },
             },
             waiting: {

@@ -16,6 +16,8 @@ export type * from './io/types.ts';
 export type * from './providers/types.ts';
 export * from './providers/errors.ts';
 export type { TurnDetector, TurnDetectionMode } from '../machines/userTurn.ts';
+export type { TextTurnDetector, AudioTurnDetector, TurnDetectorContext } from './turn/types.ts';
+export { TurnDetectorError } from './turn/endOfTurnPrediction.ts';
 export { machines } from '../machines/index.ts';
 export { rnnoise, type NoiseCancellation } from './noise/rnnoise.ts';
 export { resample } from './audio/resample.ts';

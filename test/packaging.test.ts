@@ -117,6 +117,7 @@ describe('the npm package', () => {
       expect(r.exports['voicechart/plugins/silero']).toContain('SileroVAD');
       expect(r.exports['voicechart/plugins/flite']).toContain('FliteTTS');
       expect(r.exports['voicechart/plugins/espeak']).toContain('EspeakTTS');
+      expect(r.exports['voicechart/plugins/turn-detector']).toContain('OnnxTurnDetector');
       expect(r.exports['voicechart/noise']).toContain('rnnoise');
       // Silero cut one utterance out of the 1.9 s recording and the STT received it (a WAV of about that length).
       expect(r.uploads).toHaveLength(1);

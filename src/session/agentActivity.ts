@@ -1,4 +1,4 @@
-import { createActor, fromPromise, type Actor } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { activityMachine, type CurrentSpeechFacts } from '../../machines/activity.ts';
 import { userTurnMachine } from '../../machines/userTurn.ts';
 import { recognitionActor } from '../../actors/recognition.ts';
@@ -19,6 +19,7 @@ import { speechScope } from './speechContext.ts';
 import type { TranscriptPacer } from './transcriptPacer.ts';
 import { UserTurnPipeline } from './userTurnPipeline.ts';
 import { validatedInput } from './inputValidation.ts';
+import { endOfTurnPrediction } from '../turn/endOfTurnPrediction.ts';
 import { whenFloorFree, within } from './waits.ts';
 
 /** Why the activity's close signal fired: tools see it as the reason of `ctx.abortSignal`. */
@@ -51,6 +52,7 @@ export class AgentActivity implements ActivityHost {
   private readonly rejected = new Set<string>();
   private readonly closeController = new AbortController();
   private recognition: Actor<typeof recognitionActor> | null = null;
+  private readonly eot: ReturnType<typeof endOfTurnPrediction>;
   private toolsRunning = 0;
   private drainPromise: Promise<void> | null = null;
   private started = false;
@@ -99,15 +101,9 @@ export class AgentActivity implements ActivityHost {
       },
     );
     const detector = o.turnDetector;
+    this.eot = endOfTurnPrediction(detector, { chatCtx: () => this.agent.chatCtx, report: (e, label) => session._reportError('turn_detector', label, e, true) });
     this.userTurn = createActor(
-      userTurnMachine.provide({
-        actors: {
-          predictEndOfTurn: fromPromise(async ({ input }: { input: { transcript: string } }) => ({
-            probability: await detector!.predictEndOfTurn(input.transcript),
-            at: Date.now(),
-          })),
-        },
-      }),
+      userTurnMachine.provide({ actors: { predictEndOfTurn: this.eot.actor } }),
       {
         parent: this.actor,
         input: { mode: o.turnDetection, hasStt: this.stt !== null, minDelay: o.minEndpointingDelay, maxDelay: o.maxEndpointingDelay, detector, now: Date.now() },
@@ -227,7 +223,7 @@ export class AgentActivity implements ActivityHost {
     this.recognition = createActor(recognitionActor, {
       parent: this.actor,
       input: {
-        audio: nc ? nc.process(clean) : clean,
+        audio: this.eot.listen(nc ? nc.process(clean) : clean),
         vad: this.vad,
         stt: this.stt,
         deliver: (e) => {

@@ -48,7 +48,7 @@ export interface SpeechCreatedEvent {
 }
 export interface AgentFalseInterruptionEvent { type: 'agent_false_interruption'; resumed: boolean; createdAt: number }
 
-export type ErrorSource = 'llm' | 'stt' | 'tts' | 'vad' | 'audio_input' | 'audio_output' | 'tool' | 'session';
+export type ErrorSource = 'llm' | 'stt' | 'tts' | 'vad' | 'audio_input' | 'audio_output' | 'tool' | 'session' | 'turn_detector';
 export interface ErrorEvent {
   type: 'error';
   error: Error;

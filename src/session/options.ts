@@ -1,5 +1,6 @@
 import type { TurnDetectionMode, TurnDetector } from '../../machines/userTurn.ts';
 import type { FunctionTool } from '../llm/tools.ts';
+import { validateTurnDetector } from '../turn/types.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { TextTransformName } from './textPipeline.ts';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -7,7 +8,10 @@ import type { NoiseCancellation } from '../noise/rnnoise.ts';
 import type { VideoSampler, VoiceActivityVideoSampler } from '../room/videoSampler.ts';
 
 export interface TurnHandlingOptions {
-  /** How the end of a user turn is decided; a detector object adds an end-of-turn model to VAD endpointing. */
+  /**
+   * How the end of a user turn is decided; a detector object (a TextTurnDetector, or an audio model such as
+   * `OnnxTurnDetector` from `voicechart/plugins/turn-detector`) adds an end-of-turn model to VAD endpointing.
+   */
   turnDetection?: TurnDetectionMode | TurnDetector;
   endpointing?: { minDelay?: number; maxDelay?: number };
   interruption?: {
@@ -92,7 +96,7 @@ export function resolveSessionOptions(o: AgentSessionOptions<unknown>): Resolved
   if (!Number.isInteger(maxToolSteps) || maxToolSteps < 0) throw new RangeError(`maxToolSteps must be a non-negative integer`);
   return {
     turnDetection: mode,
-    turnDetector: td && typeof td === 'object' ? td : null,
+    turnDetector: td && typeof td === 'object' ? validateTurnDetector(td) : null,
     minEndpointingDelay: minDelay,
     maxEndpointingDelay: maxDelay,
     allowInterruptions: itr.enabled ?? true,

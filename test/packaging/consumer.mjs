@@ -11,7 +11,7 @@ import { FliteTTS } from 'voicechart/plugins/flite';
 import { TranscriptionSTT } from 'voicechart/plugins/openai';
 
 const subpaths = ['voicechart', 'voicechart/testing', 'voicechart/machines', 'voicechart/plugins/openai', 'voicechart/plugins/groq',
-  'voicechart/plugins/silero', 'voicechart/plugins/flite', 'voicechart/plugins/espeak', 'voicechart/noise'];
+  'voicechart/plugins/silero', 'voicechart/plugins/flite', 'voicechart/plugins/espeak', 'voicechart/plugins/turn-detector', 'voicechart/noise'];
 const exportsOf = {};
 for (const s of subpaths) exportsOf[s] = Object.keys(await import(s)).sort();
 

@@ -10,6 +10,7 @@ import { GroqLLM, GroqSTT, GroqTTS } from 'voicechart/plugins/groq';
 import { SileroVAD } from 'voicechart/plugins/silero';
 import { FliteTTS, type FliteVoice } from 'voicechart/plugins/flite';
 import { EspeakTTS } from 'voicechart/plugins/espeak';
+import { OnnxTurnDetector, type TextTurnDetector } from 'voicechart/plugins/turn-detector';
 import { rnnoise, type NoiseCancellation } from 'voicechart/noise';
 
 const script = new UserSpeechScript([{ start: 0, end: 500, transcript: 'hi' }]);
@@ -39,7 +40,10 @@ export async function build(): Promise<{ session: AgentSession; voices: FliteVoi
   const stts: STT[] = [new OpenAISTT({ apiKey: 'k' }), new GroqSTT({ apiKey: 'k' }), new OpenAIRealtimeSTT({ apiKey: 'k' }), new TranscriptionSTT('x', 'y', async () => ({ text: '' }))];
   const llms: LLM[] = [new OpenAILLM({ model: 'gpt-4.1-mini', apiKey: 'k' }), new GroqLLM({ model: 'llama-3.3-70b-versatile', apiKey: 'k' })];
   const ttss: TTS[] = [new OpenAITTS({ apiKey: 'k' }), new GroqTTS({ apiKey: 'k' }), new FliteTTS({ voice: 'kal16' }), new EspeakTTS()];
-  void [vads, stts, llms, ttss, machines.session, sessionMachine.id];
+  // Both kinds of end-of-turn model are accepted as the session's turnDetection.
+  const words: TextTurnDetector = { label: 'words', unlikelyThreshold: 0.5, predictEndOfTurn: async (t, { chatCtx }) => (t.endsWith('.') || !chatCtx ? 1 : 0) };
+  const detectors: AgentSessionOptions['turnHandling'][] = [{ turnDetection: words }, { turnDetection: null as unknown as OnnxTurnDetector }];
+  void [vads, stts, llms, ttss, detectors, machines.session, sessionMachine.id];
   // @ts-expect-error: the declarations are precise — an unknown voice is a type error, not `any`.
   new FliteTTS({ voice: 'no-such-voice' });
   return { session, voices: ['slt', 'rms'], history: session.history.messages() };
