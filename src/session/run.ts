@@ -91,7 +91,11 @@ class RunRecorder {
     this.listen('function_tools_executed', (e) => {
       for (const item of [...e.functionCalls, ...e.functionCallOutputs]) this.items.set(item.id, item);
     });
-    this.listen('close', (e) => this.closed(e.reason));
+    // The session machine leaves `running` as soon as a close begins (its `close` event comes after the teardown).
+    const sub = session._rootActor.subscribe((snap: { matches(v: string): boolean; context: { closeReason?: string | null } }) => {
+      if (!snap.matches('running')) this.closed(snap.context.closeReason ?? 'closed');
+    });
+    this.off.push(() => sub.unsubscribe());
   }
 
   private listen<T extends AgentSessionEventType>(type: T, fn: Listener<T>): void {
