@@ -143,6 +143,16 @@ describe('session.run(): a text turn and its events', () => {
     result.expect.noMoreEvents();
   });
 
+  it('an onEnter from before the run that never returns does not hold the run', async () => {
+    class Stuck extends Agent {
+      override onEnter() {
+        return new Promise<void>(() => {});
+      }
+    }
+    const { session } = await start([{ input: 'Hi', content: 'Hello.' }], new Stuck({ instructions: 'x' }));
+    (await session.run({ userInput: 'Hi' })).expect.nextEvent().isMessage({ content: 'Hello.' });
+  });
+
   it('works in virtual time: the run resolves as the clock advances', async () => {
     vi.useFakeTimers({ now: 1_000_000 });
     const { session } = await start([{ input: 'Slow?', content: 'Slow answer.', ttft: 400, duration: 900 }]);

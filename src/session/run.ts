@@ -3,8 +3,8 @@
  * what it did is read from the session's own events: `speech_created` (the speeches the turn caused: the reply,
  * speeches its tools or a new agent's `onEnter` started), `conversation_item_added` (messages, handoffs) and
  * `function_tools_executed` (calls and outputs). The run is over when those speeches are done, no handoff is under
- * way and the current agent's hooks have returned; its events are the items of its speeches and its handoffs, in
- * the order of the session history.
+ * way and the onEnter of an agent it handed off to has returned; its events are the items of its speeches and its
+ * handoffs, in the order of the session history.
  */
 import type { AnyActorRef } from 'xstate';
 import type { Agent } from '../agent.ts';
@@ -111,7 +111,7 @@ class RunRecorder {
     return [...this.tracked];
   }
 
-  /** Waits until every speech of the run is done, no handoff runs and the agent's hooks (its onEnter) returned. */
+  /** Waits until every speech of the run is done, no handoff runs and a new agent's onEnter has returned. */
   async settled(activity: () => RunActivity): Promise<void> {
     const handingOff = (s: { matches(v: unknown): boolean }) => s.matches({ running: { agent: 'handingOff' } });
     for (;;) {
@@ -125,7 +125,9 @@ class RunRecorder {
         await Promise.race([until(root, (s) => !handingOff(s)), this.closedP]);
         continue;
       }
-      const hooks = activity()?.hooksSettled();
+      // After a handoff, the new agent's onEnter may speak after an await: wait for it (only for agents this run
+      // brought in: a hook from before the run, however long it takes, is not the run's).
+      const hooks = this.handoffs.size ? activity()?.hooksSettled() : undefined;
       if (!hooks) return;
       const before = this.tracked.size;
       await Promise.race([hooks, this.closedP]);
