@@ -275,7 +275,7 @@ describe('result.expect: each matcher passes, and fails with what was expected a
 
   it('nextEvent(type) with none of that type left fails', async () => {
     await runParis();
-    expect(failure(() => result.expect.nextEvent('agent_handoff')).message).toMatch(/^expected another agent_handoff event after \[-1\], but there is none/);
+    expect(failure(() => result.expect.nextEvent('agent_handoff')).message).toMatch(/^expected an event of type agent_handoff from \[0\] on, but there is none\n/);
   });
 
   it('skipNext and noMoreEvents', async () => {
@@ -313,7 +313,7 @@ describe('result.expect: each matcher passes, and fails with what was expected a
     const { session } = await start([]); // FakeLLM: an unknown input gets no answer at all
     const empty = await session.run({ userInput: 'Anyone?' });
     expect(failure(() => empty.expect.nextEvent().isMessage()).message).toBe(
-      'expected another event after [-1], but there is none\nEvents of this run:\n    (no events: the agent did nothing in this run)',
+      'expected an event, but this run has none\nEvents of this run:\n    (no events: the agent did nothing in this run)',
     );
     empty.expect.noMoreEvents();
   });

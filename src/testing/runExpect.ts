@@ -74,7 +74,8 @@ export class RunExpect {
     const from = this.index;
     for (;;) {
       if (this.index >= this.events.length) {
-        this.fail(wanted ? `expected another ${wanted} event after [${from - 1}], but there is none` : `expected another event after [${from - 1}], but there is none`);
+        if (wanted) this.fail(`expected an event of type ${wanted} from [${from}] on, but there is none`);
+        this.fail(from === 0 ? 'expected an event, but this run has none' : `expected another event after [${from - 1}], but there is none`);
       }
       const i = this.index++;
       if (wanted && this.events[i]!.type !== wanted) continue;
