@@ -60,6 +60,7 @@ const PARIS: FakeLLMResponse[] = [
 ];
 
 describe('session.run(): a text turn and its events', () => {
+  // The FakeLLM answers with no delay: its text arrives synchronously (a text-only step once threw on that).
   it('a plain reply: one assistant message, not the user input; noMoreEvents passes', async () => {
     const { session } = await start([{ input: 'Hello', content: 'Hi! How can I help?' }]);
     const result = await session.run({ userInput: 'Hello' });

@@ -24,7 +24,7 @@ export {
   type ScriptedTool,
 } from './faults.ts';
 export { RunResult, RunError } from './runResult.ts';
-export { describeEvent, formatEvents, type RunEvent, type RunEventType, type MessageEvent, type FunctionCallEvent, type FunctionCallOutputEvent, type AgentHandoffEvent } from './runEvents.ts';
+export { describeEvent, formatEvents, type RunEvent, type RunEventType, type ChatMessageEvent, type FunctionCallEvent, type FunctionCallOutputEvent, type AgentHandoffEvent } from './runEvents.ts';
 export {
   RunExpect,
   RunAssertionError,

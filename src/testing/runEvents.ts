@@ -1,7 +1,7 @@
 /** The events of a run (`session.run()`), and how a failure message shows them. */
 import type { Agent } from '../agent.ts';
 import type { AgentHandoff, ChatMessage, FunctionCall, FunctionCallOutput } from '../llm/chatContext.ts';
-export interface MessageEvent {
+export interface ChatMessageEvent {
   type: 'message';
   item: ChatMessage;
 }
@@ -22,7 +22,7 @@ export interface AgentHandoffEvent {
 }
 
 /** One thing that happened in a run (the user's input itself is not one: it is `RunResult.userInput`). */
-export type RunEvent = MessageEvent | FunctionCallEvent | FunctionCallOutputEvent | AgentHandoffEvent;
+export type RunEvent = ChatMessageEvent | FunctionCallEvent | FunctionCallOutputEvent | AgentHandoffEvent;
 export type RunEventType = RunEvent['type'];
 
 const MAX_TEXT = 160;

@@ -14,7 +14,7 @@ import {
   type AgentHandoffEvent,
   type FunctionCallEvent,
   type FunctionCallOutputEvent,
-  type MessageEvent,
+  type ChatMessageEvent,
   type RunEvent,
   type RunEventType,
 } from './runEvents.ts';
@@ -181,7 +181,7 @@ export type FunctionCallAssert = MatchedEvent<FunctionCallEvent>;
 export type FunctionCallOutputAssert = MatchedEvent<FunctionCallOutputEvent>;
 export type AgentHandoffAssert = MatchedEvent<AgentHandoffEvent>;
 
-export class MessageAssert extends MatchedEvent<MessageEvent> {
+export class MessageAssert extends MatchedEvent<ChatMessageEvent> {
   /**
    * Asks `llm` whether this message fulfils `intent`; fails with the judge's reason when it does not. Resolves to
    * this assertion (for chaining); rejects with a JudgeError when the judge gives no usable verdict.
@@ -211,7 +211,7 @@ export class EventRangeAssert {
 
   containsMessage(o: MessageExpectation = {}): MessageAssert {
     const i = this.find(o, expectMessage, 'message');
-    return new MessageAssert(this.parent.events[i] as MessageEvent, this.parent, i);
+    return new MessageAssert(this.parent.events[i] as ChatMessageEvent, this.parent, i);
   }
   containsFunctionCall(o: FunctionCallExpectation = {}): FunctionCallAssert {
     const i = this.find(o, expectCall, 'function_call');
@@ -253,7 +253,7 @@ const details = (parts: Array<string | false | undefined>) => {
 };
 const textMatches = (want: string | RegExp, got: string) => (typeof want === 'string' ? got.trim() === want.trim() : ((want.lastIndex = 0), want.test(got)));
 
-const expectMessage: Matcher<MessageExpectation, MessageEvent> = {
+const expectMessage: Matcher<MessageExpectation, ChatMessageEvent> = {
   describe: (o) => `a message${details([o.role && `role ${o.role}`, o.content !== undefined && `content ${show(o.content)}`])}`,
   problem: (e, o) => {
     if (o.role && e.item.role !== o.role) return `its role is ${e.item.role}`;
