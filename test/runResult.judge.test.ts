@@ -75,7 +75,7 @@ describe('judge() with a scripted judge (FakeLLM)', () => {
     expect((await judged(verdict('maybe', 'unsure'))).message).toMatch(/its check_intent arguments "\{\\"success\\":\\"maybe\\",\\"reason\\":\\"unsure\\"\}" has no boolean "success"/);
     expect((await judged({ toolCalls: [{ name: 'check_intent', arguments: '{"success": tru' }] })).message).toMatch(/is not JSON/);
     expect((await judged({ toolCalls: [{ name: 'lookup', arguments: {} }] })).message).toMatch(/the judge LLM called lookup instead of check_intent/);
-    expect((await judged({ content: '' })).message).toMatch(/the judge LLM answered nothing/);
+    expect((await judged({ content: '' })).message).toMatch(/the judge LLM answered nothing \(no check_intent call, no text\): a FakeLLM judge answers only a message text/);
     expect((await judged({ error: new Error('rate limited') })).message).toMatch(/the judge LLM \(fake-llm\) failed: rate limited/);
   });
 

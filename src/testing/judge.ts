@@ -7,6 +7,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { ChatContext, createMessage } from '../llm/chatContext.ts';
 import type { ToolDefinition } from '../llm/tools.ts';
 import type { ChatChunk, LLM } from '../providers/types.ts';
+import { FakeLLM } from './fakeLlm.ts';
 
 export interface Verdict {
   success: boolean;
@@ -64,7 +65,10 @@ export async function judgeMessage(llm: LLM, message: string, intent: string): P
   const call = calls.find((c) => c.name === JUDGE_TOOL.name);
   if (call) return parseVerdict(call.arguments, `its check_intent arguments ${preview(call.arguments)}`);
   if (calls.length) throw new JudgeError(`the judge LLM called ${calls.map((c) => c.name).join(', ')} instead of check_intent`);
-  if (!text.trim()) throw new JudgeError('the judge LLM answered nothing (no check_intent call, no text)');
+  if (!text.trim()) {
+    const hint = llm instanceof FakeLLM ? ': a FakeLLM judge answers only a message text one of its responses has as `input`' : '';
+    throw new JudgeError(`the judge LLM answered nothing (no check_intent call, no text)${hint}`);
+  }
   return parseVerdict(jsonIn(text), `its answer ${preview(text)}`);
 }
 
