@@ -200,6 +200,11 @@ export class AgentActivity implements ActivityHost {
     return t;
   }
 
+  /** Resolves once the user hooks running now (onEnter, onExit) have returned. */
+  hooksSettled(): Promise<void> {
+    return Promise.allSettled([...this.hooks]).then(() => undefined);
+  }
+
   runHook(name: string, fn: () => void | Promise<void>): Promise<unknown> {
     const p = speechScope.run({ activity: this, handle: null, inTool: false }, async () => {
       try {

@@ -5,12 +5,13 @@ import type { Agent } from '../agent.ts';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
 import { ChatContext, type ChatItem, type ChatMessage } from '../llm/chatContext.ts';
-import { shortId } from '../llm/ids.ts';
 import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
 import { EventBus, type Listener } from './eventBus.ts';
+import { recordHandoff } from './handoffRecord.ts';
+import { runTurn, type PendingRun, type RunOptions } from './run.ts';
 import type { StartOptions } from './startOptions.ts';
 
 export type { StartOptions };
@@ -207,15 +208,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     this._outputChannel(); // the output channel actor follows the device from the start
     const act = new AgentActivity(agent, this);
     this.activity = act;
-    this.recordHandoff(act, undefined);
+    recordHandoff(this, act.agent, undefined);
     await act.start();
-  }
-
-  /** The handoff item goes to the history and to the new agent's own context. */
-  private recordHandoff(act: AgentActivity, oldAgentId: string | undefined): void {
-    const item: ChatItem = { type: 'agent_handoff', id: shortId('item_'), oldAgentId, newAgentId: act.agent.id, createdAt: Date.now() };
-    act.agent.chatCtx.insert(item);
-    this._addToHistory(item, true);
   }
 
   private async handoffImpl(agent: Agent): Promise<void> {
@@ -231,7 +225,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     this.activity = next;
     this.nextActivity = null;
     this.agent = agent;
-    this.recordHandoff(next, old?.agent.id);
+    recordHandoff(this, next.agent, old?.agent.id);
     await next.start();
     if (old?.fencedTurn) next.turns.takeOver(old.fencedTurn);
     // What the user said to the old agent but had not finished goes on as the new agent's turn.
@@ -306,6 +300,11 @@ export class AgentSession<UserData = unknown> implements SessionHost {
 
   generateReply(opts: { userInput?: string; instructions?: string; toolChoice?: ToolChoice; allowInterruptions?: boolean } = {}): SpeechHandle {
     return this.targetActivity().generateReply(opts);
+  }
+
+  /** Testing, in text mode: runs one user turn and resolves with what it did (`RunResult`, see voicechart/testing). */
+  run(opts: RunOptions): PendingRun {
+    return runTurn(this, opts, () => this.activity);
   }
 
   /** Interrupts the current and queued speeches; resolves when they have stopped (rejects, never throws). */

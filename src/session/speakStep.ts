@@ -1,4 +1,4 @@
-import { finalize, map, Observable, tap } from 'rxjs';
+import { finalize, firstValueFrom, map, Observable, tap } from 'rxjs';
 import { startSegment } from '../../actors/playout.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
 import type { AudioInput } from '../io/types.ts';
@@ -74,9 +74,8 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
   try {
     if (!out || (!audio && !act.tts)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.
-      const first = new Promise<void>((r) => {
-        const s = text$.subscribe({ next: () => (r(), s.unsubscribe()), complete: () => r(), error: () => r() });
-      });
+      // firstValueFrom, not a hand-made subscription: a synchronous source emits before `subscribe` returns.
+      const first = firstValueFrom(text$, { defaultValue: '' }).catch(() => '');
       await Promise.race([first, h.whenInterrupted()]);
       if (!h.interrupted && pacer.fullText) onStarted(Date.now());
       await Promise.race([textFinished, h.whenInterrupted()]);

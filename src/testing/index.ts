@@ -23,3 +23,21 @@ export {
   type ToolBehaviour,
   type ScriptedTool,
 } from './faults.ts';
+export { RunResult, RunError } from './runResult.ts';
+export { describeEvent, formatEvents, type RunEvent, type RunEventType, type ChatMessageEvent, type FunctionCallEvent, type FunctionCallOutputEvent, type AgentHandoffEvent } from './runEvents.ts';
+export {
+  RunExpect,
+  RunAssertionError,
+  EventAssert,
+  MatchedEvent,
+  MessageAssert,
+  EventRangeAssert,
+  type FunctionCallAssert,
+  type FunctionCallOutputAssert,
+  type AgentHandoffAssert,
+  type MessageExpectation,
+  type FunctionCallExpectation,
+  type FunctionCallOutputExpectation,
+  type AgentHandoffExpectation,
+} from './runExpect.ts';
+export { judgeMessage, judgeContext, JudgeError, JUDGE_TOOL, type Verdict } from './judge.ts';
