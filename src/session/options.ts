@@ -1,5 +1,5 @@
 import type { TurnDetectionMode, TurnDetector } from '../../machines/userTurn.ts';
-import type { FunctionTool } from '../llm/tools.ts';
+import type { Tool } from '../llm/toolset.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { TextTransformName } from './textPipeline.ts';
 import type { InspectionEvent, Observer } from 'xstate';
@@ -26,7 +26,7 @@ export interface AgentSessionOptions<UserData = unknown> {
   tts?: TTS | string | null;
   vad?: VAD | null;
   turnHandling?: TurnHandlingOptions;
-  tools?: FunctionTool[];
+  tools?: Tool[];
   maxToolSteps?: number;
   /** ms; null disables the away state. */
   userAwayTimeout?: number | null;
