@@ -1,4 +1,4 @@
-import { finalize, map, Observable, shareReplay, tap, throwError } from 'rxjs';
+import { finalize, map, Observable, shareReplay, take, tap, throwError } from 'rxjs';
 import { asNodeStream, nodeOutput, withDefaults } from '../agentNodes.ts';
 import { startSegment } from '../../actors/playout.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
@@ -114,9 +114,8 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
     const synthesized = out && !audio && act.tts ? await segmentAudio(act, h, text$, (t) => (timing = t)) : null;
     if (!out || (!audio && !synthesized)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.
-      const first = new Promise<void>((r) => {
-        const s = paced$.subscribe({ next: () => (r(), s.unsubscribe()), complete: () => r(), error: () => r() });
-      });
+      // The text may already be there (replayed synchronously): take one value, whenever it comes.
+      const first = new Promise<void>((r) => void paced$.pipe(take(1)).subscribe({ next: () => r(), complete: () => r(), error: () => r() }));
       await Promise.race([first, h.whenInterrupted()]);
       if (!h.interrupted && pacer.fullText) onStarted(Date.now());
       await Promise.race([textFinished, h.whenInterrupted()]);
