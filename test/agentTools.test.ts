@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { createActor } from 'xstate';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
@@ -365,5 +366,30 @@ describe('speech machine: the filler delay', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(none.spoken).toEqual([]);
     expect(none.a.getSnapshot().value).toBe('runningTools');
+  });
+
+  it('fuzzed: the filler is said once exactly when the wait outlasts its delay and the speech is not interrupted first', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2000 }),
+        fc.integer({ min: 1, max: 3000 }),
+        fc.option(fc.integer({ min: 0, max: 3000 }), { nil: undefined }),
+        async (after, toolMs, interruptAt) => {
+          fc.pre(after !== toolMs && after !== interruptAt); // ties depend on timer creation order, not on the machine
+          const { a, spoken } = start();
+          a.send({ type: 'TOOL_FILLER', callId: 'c', after });
+          a.send({ type: 'STEP_DONE', toolCalls: 1 });
+          const timers = [setTimeout(() => a.send({ type: 'TOOLS_DONE', replyWanted: false, handoff: false }), toolMs)];
+          // (an interruption after the speech ended is no event for it)
+          if (interruptAt !== undefined) timers.push(setTimeout(() => a.getSnapshot().status === 'active' && a.send({ type: 'INTERRUPT' }), interruptAt));
+          await vi.advanceTimersByTimeAsync(4000);
+          timers.forEach(clearTimeout);
+          const expected = after < toolMs && (interruptAt === undefined || after < interruptAt) ? ['c'] : [];
+          expect(spoken).toEqual(expected);
+          a.stop();
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
