@@ -1,8 +1,10 @@
-import { ReplaySubject, throwError, type Subscription } from 'rxjs';
+import { Observable, ReplaySubject, throwError, type Subscription } from 'rxjs';
+import { isFlushSentinel, nodeOutput, withDefaults, type LLMNodeChunk, type ModelSettings } from '../src/agentNodes.ts';
 import type { FunctionCall } from '../src/llm/chatContext.ts';
 import { shortId } from '../src/llm/ids.ts';
 import { ThinkingFilter } from '../src/llm/thinking.ts';
-import type { LLM, LLMRequest } from '../src/providers/types.ts';
+import type { FunctionTool } from '../src/llm/tools.ts';
+import type { ChatChunk, LLM, LLMRequest } from '../src/providers/types.ts';
 import type { Metrics } from '../src/session/events.ts';
 
 /**
@@ -14,6 +16,11 @@ export interface LLMInference {
   readonly text$: ReplaySubject<string>;
   readonly toolCalls$: ReplaySubject<FunctionCall>;
   readonly toolCalls: FunctionCall[];
+  /**
+   * The text split at each `FlushSentinel` of the llmNode: segment `i` once it exists, null when the generation
+   * ended with fewer segments. Segment 0 always exists.
+   */
+  segment(i: number): Promise<ReplaySubject<string> | null>;
   /** Settles when the stream ends, fails or is cancelled; never rejects. */
   readonly done: Promise<void>;
   readonly error: Error | null;
@@ -29,7 +36,12 @@ export interface LLMInferenceHooks {
   onMetrics: (m: Metrics) => void;
   onError: (e: Error, recoverable: boolean) => void;
   speechId?: string;
+  /** The agent's llmNode; without it the LLM is called directly. */
+  node?: (chatCtx: LLMRequest['chatCtx'], tools: readonly FunctionTool[], settings: ModelSettings) => unknown;
 }
+
+/** A node's chunk as an LLM chunk: a string is content; a flush sentinel passes through. */
+const asChunk = (c: LLMNodeChunk, id: string): ChatChunk | LLMNodeChunk => (typeof c === 'string' ? { id, delta: { content: c } } : c);
 
 export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>, hooks: LLMInferenceHooks): LLMInference {
   const text$ = new ReplaySubject<string>();
@@ -46,6 +58,29 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const messageId = shortId('item_');
+  const segments: ReplaySubject<string>[] = [new ReplaySubject<string>()];
+  let segmentWaiters: Array<() => void> = [];
+  const wakeSegmentWaiters = () => {
+    const w = segmentWaiters;
+    segmentWaiters = [];
+    for (const f of w) f();
+  };
+  const pushText = (t: string) => {
+    text += t;
+    text$.next(t);
+    segments.at(-1)!.next(t);
+  };
+  const segmentAt = (i: number): Promise<ReplaySubject<string> | null> => {
+    if (segments[i]) return Promise.resolve(segments[i]!);
+    if (textEnded) return Promise.resolve(null);
+    return new Promise((resolve) => segmentWaiters.push(() => resolve(segmentAt(i))));
+  };
+  const flushSegment = () => {
+    if (textEnded) return;
+    segments.at(-1)!.complete();
+    segments.push(new ReplaySubject<string>());
+    wakeSegmentWaiters();
+  };
 
   // Reasoning (`<think>…</think>` in the content) is neither spoken nor kept as what the agent said.
   const thinking = new ThinkingFilter();
@@ -54,11 +89,10 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     if (textEnded) return;
     textEnded = true;
     const rest = flush ? thinking.end() : '';
-    if (rest) {
-      text += rest;
-      text$.next(rest);
-    }
+    if (rest) pushText(rest);
     text$.complete();
+    segments.at(-1)!.complete();
+    wakeSegmentWaiters();
   };
   const settle = (cancelled: boolean) => {
     if (settled) return;
@@ -89,25 +123,31 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     settle(false);
   };
   let sub: Subscription | null = null;
-  let stream: ReturnType<LLM['chat']>;
+  let stream: Observable<ChatChunk | LLMNodeChunk>;
+  const chat = (chatCtx: LLMRequest['chatCtx'], tools: readonly FunctionTool[], settings: ModelSettings) =>
+    llm.chat({ ...request, chatCtx, tools: [...tools], toolChoice: settings.toolChoice, onError: (e, recoverable) => hooks.onError(e, recoverable) });
   try {
-    stream = llm.chat({ ...request, onError: (e, recoverable) => hooks.onError(e, recoverable) });
+    const node = hooks.node;
+    const tools = request.tools as unknown as readonly FunctionTool[];
+    stream = node
+      ? nodeOutput<LLMNodeChunk>('llmNode', withDefaults({ llm: chat }, () => node(request.chatCtx, tools, { toolChoice: request.toolChoice })))
+      : chat(request.chatCtx, tools, { toolChoice: request.toolChoice });
   } catch (e) {
     // A provider whose chat() throws instead of returning a failing stream: the same error, reported the same way.
     stream = throwError(() => e);
   }
   sub = stream.subscribe({
-    next: (chunk) => {
+    next: (raw) => {
+      if (isFlushSentinel(raw)) return flushSegment();
+      const chunk = asChunk(raw, messageId) as ChatChunk;
+      if (!chunk || typeof chunk !== 'object') return;
       requestId ||= chunk.id;
       if (chunk.usage) usage = { ...usage, ...chunk.usage };
       const d = chunk.delta;
       if (d && !textEnded) {
         if ((d.content || d.toolCalls?.length) && firstTokenAt === null) firstTokenAt = performance.now();
         const visible = d.content ? thinking.push(d.content) : '';
-        if (visible) {
-          text += visible;
-          text$.next(visible);
-        }
+        if (visible) pushText(visible);
       }
       // The text is complete: the TTS can take the last sentence now, not after the usage chunk and [DONE].
       if (chunk.finishReason) endText(true);
@@ -134,6 +174,7 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     text$,
     toolCalls$,
     toolCalls,
+    segment: segmentAt,
     done,
     get error() {
       return error;

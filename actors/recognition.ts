@@ -1,7 +1,7 @@
 import { defer, EMPTY, repeat, retry, share, tap, timer, type Observable, type Subscription } from 'rxjs';
 import { fromCallback, type EventObject } from 'xstate';
 import type { AudioFrame } from '../src/audio/frame.ts';
-import type { SpeechEvent, STT, VADEvent, VAD } from '../src/providers/types.ts';
+import type { SpeechEvent, STT, STTStreamOptions, VADEvent, VAD } from '../src/providers/types.ts';
 
 /** What recognition tells the activity: semantic events only, never frames. */
 export type RecognitionEvent =
@@ -15,6 +15,8 @@ export interface RecognitionInput {
   audio: Observable<AudioFrame>;
   vad: VAD | null;
   stt: STT | null;
+  /** The agent's own `sttNode` in place of `stt.stream` (undefined: the STT itself). */
+  sttNode?: (audio: Observable<AudioFrame>, opts: STTStreamOptions) => Observable<SpeechEvent>;
   deliver: (e: RecognitionEvent) => void;
   /** Gates audio to the STT (e.g. silence while an uninterruptible speech plays); VAD always hears everything. */
   sttAudio?: (audio: Observable<AudioFrame>) => Observable<AudioFrame>;
@@ -31,7 +33,7 @@ const asError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
  * Fans one audio stream out to the VAD and the STT and turns their output into recognition events.
  * A failing VAD or STT is reported and detached; the other keeps running, and so does the session.
  */
-export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDelay = 500 }: RecognitionInput): Subscription {
+export function runRecognition({ audio, vad, stt, sttNode, deliver, sttAudio, restartDelay = 500 }: RecognitionInput): Subscription {
   const shared = audio.pipe(share());
   // A failed VAD or STT stream is reported (it counts toward the session's error limit) and started again, so the
   // session keeps hearing the user; the audio in between is not recognised.
@@ -90,7 +92,7 @@ export function runRecognition({ audio, vad, stt, deliver, sttAudio, restartDela
     const input = (sttAudio ? sttAudio(shared) : shared).pipe(tap((f) => (sentMs += f.durationMs)));
     const onError = (error: Error, recoverable: boolean) => deliver({ type: 'error', source: 'stt', error, recoverable });
     all.add(
-      restarting('stt', () => stt.stream(input, { onError })).subscribe((event) => {
+      restarting('stt', () => (sttNode ? sttNode(input, { onError }) : stt.stream(input, { onError }))).subscribe((event) => {
         deliver({ type: 'stt', event });
         if (event.type !== 'final_transcript') return;
         const u = event.recognitionUsage;

@@ -58,6 +58,13 @@ export interface ActivityContext {
   toolSteps: string[];
   /** The user holds the floor (VAD, or STT without VAD): no speech starts playing meanwhile. */
   userSpeaking: boolean;
+  /** The agent's tools (session + agent, toolsets flattened): names and flags, what a step may be offered. */
+  tools: ActivityTool[];
+}
+
+export interface ActivityTool {
+  name: string;
+  flags: string[];
 }
 
 export type ActivityEvent =
@@ -69,7 +76,8 @@ export type ActivityEvent =
   /** The tools of a speech's step returned and their follow-up (a tool reply, or none) is decided. */
   | { type: 'TOOL_STEP_DONE'; id: string }
   | { type: 'PLAYBACK_STARTED'; id: string }
-  | { type: 'TOOLS_CHANGED'; running: number }
+  /** Tool calls running changed (`running`), or the agent's tools were updated (`tools`). */
+  | { type: 'TOOLS_CHANGED'; running?: number; tools?: ActivityTool[] }
   | { type: 'USER_SPEECH_START'; current: CurrentSpeechFacts | null }
   | { type: 'USER_SPEECH_END' }
   | { type: 'AUDIO_ACTIVITY'; speechDuration: number; words: number; current: CurrentSpeechFacts | null }
@@ -86,6 +94,7 @@ export interface ActivityInput {
   interruption: ActivityContext['interruption'];
   pauseEnabled: boolean;
   falseInterruptionTimeout: number;
+  tools?: ActivityTool[];
 }
 
 const byPriorityThenFifo = (a: QueuedSpeech, b: QueuedSpeech) => b.priority - a.priority || a.seq - b.seq;
@@ -164,7 +173,9 @@ export const activityMachine = setup({
         event.type === 'STEP_DONE' && event.toolsPending && !context.toolSteps.includes(event.id) ? [...context.toolSteps, event.id] : context.toolSteps,
     }),
     untrackToolStep: assign({ toolSteps: ({ context, event }) => context.toolSteps.filter((id) => !('id' in event) || id !== event.id) }),
-    setToolsRunning: assign({ toolsRunning: ({ context, event }) => (event.type === 'TOOLS_CHANGED' ? event.running : context.toolsRunning) }),
+    setToolsRunning: assign(({ context, event }) =>
+      event.type !== 'TOOLS_CHANGED' ? {} : { toolsRunning: event.running ?? context.toolsRunning, tools: event.tools ?? context.tools },
+    ),
     userStartsSpeaking: assign({ userSpeaking: true }),
     userStopsSpeaking: assign({ userSpeaking: false }),
     capturePause: assign(({ context, event }, params: { preemptive: boolean }) => ({
@@ -207,6 +218,7 @@ export const activityMachine = setup({
     toolsRunning: 0,
     toolSteps: [],
     userSpeaking: false,
+    tools: input.tools ?? [],
   }),
   on: {
     // The runtime creates children in this actor's system (`parent`); only the parent may stop them.

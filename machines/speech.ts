@@ -1,4 +1,5 @@
-import { and, assign, not, setup } from 'xstate';
+import { and, assign, emit, not, setup } from 'xstate';
+import type { ActivityTool } from './activity.ts';
 
 /**
  * One SpeechHandle and the reply loop it runs: `created → scheduled → authorized (generating → playing) →
@@ -7,7 +8,7 @@ import { and, assign, not, setup } from 'xstate';
  * whether that reply may call tools again (`maxToolSteps`), is decided here.
  * `interrupted` is a flag, not a state: an interrupted speech still has to wind down (stop audio, commit what was heard).
  */
-export type ToolChoiceMode = 'auto' | 'none' | 'required';
+export type ToolChoiceMode = 'auto' | 'none' | 'required' | { type: 'function'; name: string };
 
 export interface SpeechContext {
   id: string;
@@ -22,6 +23,19 @@ export interface SpeechContext {
   initialToolChoice: ToolChoiceMode;
   /** Tool choice of the step being generated. */
   toolChoice: ToolChoiceMode;
+  /** Generated inside the agent's onEnter: tools flagged `not_in_on_enter` are not offered to any of its steps. */
+  inOnEnter: boolean;
+  /** The step's slowest-to-start filler: spoken `after` ms into runningTools if the tools have not returned. */
+  filler: { after: number; callId: string } | null;
+}
+
+/**
+ * The tools a step of this speech is offered: none when told not to call tools, and never a tool flagged
+ * `not_in_on_enter` in a speech of onEnter. A pure function of the activity's tools and the speech's facts.
+ */
+export function offeredToolNames(tools: readonly ActivityTool[], speech: Pick<SpeechContext, 'toolChoice' | 'inOnEnter'>): string[] {
+  if (speech.toolChoice === 'none') return [];
+  return tools.filter((t) => !(speech.inOnEnter && t.flags.includes('not_in_on_enter'))).map((t) => t.name);
 }
 
 export type SpeechEvent =
@@ -34,6 +48,8 @@ export type SpeechEvent =
   | { type: 'TOOLS_DONE'; replyWanted: boolean; handoff: boolean }
   | { type: 'INTERRUPT'; force?: boolean }
   | { type: 'SET_ALLOW_INTERRUPTIONS'; value: boolean }
+  /** A tool of the current step that has a filler started. */
+  | { type: 'TOOL_FILLER'; callId: string; after: number }
   | { type: 'FINISH' };
 
 export interface SpeechInput {
@@ -42,13 +58,21 @@ export interface SpeechInput {
   allowInterruptions: boolean;
   maxToolSteps?: number;
   toolChoice?: ToolChoiceMode;
+  inOnEnter?: boolean;
 }
+
+/** Emitted when a running tool's filler is due: the runtime speaks it (a speech of its own). */
+export type SpeechEmitted = { type: 'filler'; callId: string };
 
 export const speechMachine = setup({
   types: {
     context: {} as SpeechContext,
     events: {} as SpeechEvent,
     input: {} as SpeechInput,
+    emitted: {} as SpeechEmitted,
+  },
+  delays: {
+    fillerDelay: ({ context }) => context.filler?.after ?? 0,
   },
   guards: {
     canInterrupt: ({ context, event }) =>
@@ -58,6 +82,7 @@ export const speechMachine = setup({
     hasToolCalls: ({ event }) => event.type === 'STEP_DONE' && (event.toolCalls ?? 0) > 0,
     replyWanted: ({ event }) => event.type === 'TOOLS_DONE' && event.replyWanted,
     interrupted: ({ context }) => context.interrupted,
+    fillerDue: ({ context }) => context.filler !== null && !context.interrupted,
   },
   actions: {
     markInterrupted: assign({ interrupted: true }),
@@ -65,12 +90,18 @@ export const speechMachine = setup({
       allowInterruptions: ({ event }) => (event.type === 'SET_ALLOW_INTERRUPTIONS' ? event.value : true),
     }),
     markScheduled: assign({ wasScheduled: true }),
+    /** The filler that comes first wins; one filler per step. */
+    registerFiller: assign({
+      filler: ({ context, event }) =>
+        event.type === 'TOOL_FILLER' && (context.filler === null || event.after < context.filler.after) ? { after: event.after, callId: event.callId } : context.filler,
+    }),
+    speakFiller: emit(({ context }) => ({ type: 'filler' as const, callId: context.filler!.callId })),
     /** The next step: tools stay offered while steps remain, and never after a handoff. */
     nextStep: assign(({ context, event }) => {
       const handoff = event.type === 'TOOLS_DONE' && event.handoff;
       const stepsSpent = context.numSteps >= context.maxToolSteps + 1;
       const toolChoice: ToolChoiceMode = stepsSpent || handoff || context.initialToolChoice === 'none' ? 'none' : 'auto';
-      return { numSteps: context.numSteps + 1, toolChoice };
+      return { numSteps: context.numSteps + 1, toolChoice, filler: null };
     }),
   },
 }).createMachine({
@@ -86,6 +117,8 @@ export const speechMachine = setup({
     maxToolSteps: input.maxToolSteps ?? 3,
     initialToolChoice: input.toolChoice ?? 'auto',
     toolChoice: input.toolChoice ?? 'auto',
+    inOnEnter: input.inOnEnter ?? false,
+    filler: null,
   }),
   on: {
     INTERRUPT: { guard: 'canInterrupt', actions: 'markInterrupted' },
@@ -102,11 +135,16 @@ export const speechMachine = setup({
         playing: {},
       },
       on: {
+        TOOL_FILLER: { actions: 'registerFiller' },
         STEP_DONE: [{ guard: 'hasToolCalls', target: 'runningTools' }, { target: 'done' }],
       },
     },
-    /** Playout of the step ended; its tools are still running. */
+    /**
+     * Playout of the step ended; its tools are still running. A tool with a filler gets it spoken once the agent
+     * has been silent for the filler's delay (a targetless delayed transition: without a filler it does nothing).
+     */
     runningTools: {
+      after: { fillerDelay: { guard: 'fillerDue', actions: 'speakFiller' } },
       on: {
         TOOLS_DONE: [
           { guard: and(['replyWanted', not('interrupted')]), target: 'scheduled', actions: 'nextStep' },

@@ -1,5 +1,9 @@
+import { updateChatCtx, updateInstructions, updateTools, type AgentActivityLink } from './agentConfig.ts';
+import { defaultNodes, type LLMNodeResult, type ModelSettings, type NodeStream, type STTNodeResult, type TranscriptionNodeResult, type TTSNodeResult } from './agentNodes.ts';
+import type { AudioFrame } from './audio/frame.ts';
 import { ChatContext, type ChatMessage } from './llm/chatContext.ts';
 import type { FunctionTool } from './llm/tools.ts';
+import type { Tool } from './llm/toolset.ts';
 import type { LLM, STT, TTS, VAD } from './providers/types.ts';
 import type { AgentSession } from './session/agentSession.ts';
 
@@ -7,7 +11,8 @@ export interface AgentOptions {
   instructions: string;
   /** Stable id used in handoff items; defaults to the class name in snake_case (`default_agent` for Agent). */
   id?: string;
-  tools?: FunctionTool[];
+  /** Function tools and toolsets (flattened for the LLM). */
+  tools?: Tool[];
   chatCtx?: ChatContext;
   /** Per-agent models; undefined inherits the session's, null disables it for this agent. */
   llm?: LLM | null;
@@ -27,7 +32,7 @@ const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowe
 export class Agent<UserData = any> {
   readonly id: string;
   instructions: string;
-  tools: FunctionTool[];
+  tools: Tool[];
   readonly chatCtx: ChatContext;
   readonly llm?: LLM | null;
   readonly tts?: TTS | null;
@@ -37,6 +42,8 @@ export class Agent<UserData = any> {
   readonly minConsecutiveSpeechDelay?: number;
   /** @internal set while the agent's activity runs */
   _session: AgentSession<UserData> | null = null;
+  /** @internal the running activity, for live updates */
+  _activity: AgentActivityLink | null = null;
 
   constructor(opts: AgentOptions) {
     if (typeof opts?.instructions !== 'string') throw new TypeError('Agent needs `instructions` (a string)');
@@ -69,4 +76,52 @@ export class Agent<UserData = any> {
    * throw `StopResponse` to skip the reply.
    */
   onUserTurnCompleted(_turnCtx: ChatContext, _newMessage: ChatMessage): void | Promise<void> {}
+
+  // ------------------------------------------------------------------ pipeline nodes
+
+  /**
+   * The default nodes, for an override that wraps them: `Agent.default.llmNode(this, chatCtx, tools, settings)`
+   * (or `super.llmNode(chatCtx, tools, settings)`).
+   */
+  static readonly default = defaultNodes;
+
+  /** Audio → speech events. Return nothing to hear nothing. */
+  sttNode(audio$: NodeStream<AudioFrame>, modelSettings: ModelSettings): STTNodeResult {
+    return defaultNodes.sttNode(this, audio$, modelSettings);
+  }
+
+  /**
+   * Context and tools → the reply: a string, or a stream of strings, LLM chunks and `FlushSentinel`s (each ends a
+   * spoken segment). Return nothing for no reply.
+   */
+  llmNode(chatCtx: ChatContext, tools: readonly FunctionTool[], modelSettings: ModelSettings): LLMNodeResult {
+    return defaultNodes.llmNode(this, chatCtx, tools, modelSettings);
+  }
+
+  /** Text of one segment → audio frames. Return nothing to speak no audio (the text still goes out). */
+  ttsNode(text$: NodeStream<string>, modelSettings: ModelSettings): TTSNodeResult {
+    return defaultNodes.ttsNode(this, text$, modelSettings);
+  }
+
+  /** Text of one segment → the transcript shown (and kept as what was said). Return nothing to show none. */
+  transcriptionNode(text$: NodeStream<string>, modelSettings: ModelSettings): TranscriptionNodeResult {
+    return defaultNodes.transcriptionNode(this, text$, modelSettings);
+  }
+
+  // ------------------------------------------------------------------ live updates
+
+  /** New instructions; a running agent uses them from its next LLM call. */
+  async updateInstructions(instructions: string): Promise<void> {
+    updateInstructions(this, instructions);
+  }
+
+  /** Replaces the agent's tools and toolsets; a running agent offers them from its next LLM call. */
+  async updateTools(tools: Tool[]): Promise<void> {
+    updateTools(this, tools);
+  }
+
+  /** Replaces the agent's context (a running agent keeps its instructions at the head). */
+  async updateChatCtx(chatCtx: ChatContext): Promise<void> {
+    updateChatCtx(this, chatCtx);
+  }
 }

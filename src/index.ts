@@ -9,9 +9,11 @@ export { SpeechHandle, SPEECH_PRIORITY_LOW, SPEECH_PRIORITY_NORMAL, SPEECH_PRIOR
 export type * from './session/events.ts';
 export type { SessionUsage, ModelUsage } from './session/usage.ts';
 export { functionTool, ToolError, StopResponse, ToolArgumentsError } from './llm/tools.ts';
-export type { FunctionTool, RunContext, ToolChoice, ToolDefinition } from './llm/tools.ts';
+export type { FunctionTool, RunContext, ToolChoice, ToolDefinition, ToolFlag, ToolFiller } from './llm/tools.ts';
+export { toolset, type Tool, type Toolset } from './llm/toolset.ts';
+export { FlushSentinel, type ModelSettings, type NodeStream } from './agentNodes.ts';
 export { ChatContext, createMessage, textContent } from './llm/chatContext.ts';
-export type { ChatItem, ChatMessage, FunctionCall, FunctionCallOutput, AgentHandoff, ChatRole } from './llm/chatContext.ts';
+export type { ChatItem, ChatMessage, FunctionCall, FunctionCallOutput, AgentHandoff, AgentConfigUpdate, ChatRole } from './llm/chatContext.ts';
 export { AudioFrame, AudioFormatError } from './audio/frame.ts';
 export type * from './io/types.ts';
 export type * from './providers/types.ts';

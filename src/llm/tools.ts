@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { ChatContext } from './chatContext.ts';
 
+export type { Tool, Toolset } from './toolset.ts';
+
 /** JSON Schema object as sent to the model. */
 export type JSONSchema = { [key: string]: unknown };
 
@@ -25,14 +27,37 @@ export interface RunContext<UserData = unknown> {
   /** Waits until the audio of the step that called this tool has played out. */
   waitForPlayout(): Promise<void>;
   /**
+   * Speaks `message` while the tool keeps running (an interim update such as "found it, booking now"); it is
+   * recorded in the history as an assistant message. The returned handle plays apart from the calling speech.
+   */
+  update(message: string): { waitForPlayout(): Promise<void>; readonly id: string } & Record<string, any>;
+  /**
    * Aborted when the speech that called the tool is interrupted or the session closes. A tool that does not stop
    * is not waited for: its call gets a "cancelled" error output at once, and whatever it returns later is dropped.
    */
   readonly abortSignal: AbortSignal;
 }
 
+/**
+ * A tool's flags. `not_in_on_enter`: not offered to replies generated inside `onEnter` (nor to their tool steps),
+ * e.g. a tool that ends the call, which must not fire while the agent greets.
+ */
+export type ToolFlag = 'not_in_on_enter';
+
+/**
+ * Spoken while a slow tool runs: once the calling step's audio has ended and the tool has still not returned
+ * `after` ms later, the agent says `text`, or generates a line (`generate`: instructions for that reply, or true).
+ */
+export interface ToolFiller {
+  after: number;
+  text?: string;
+  generate?: string | true;
+}
+
 export interface FunctionTool<Args = any, UserData = any> extends ToolDefinition {
   readonly kind: 'function';
+  readonly flags?: readonly ToolFlag[];
+  readonly filler?: ToolFiller | null;
   /** Validates and coerces raw decoded arguments; throws ToolArgumentsError with the reason. */
   parse(args: unknown): Args;
   execute(args: Args, ctx: RunContext<UserData>): unknown | Promise<unknown>;
@@ -63,6 +88,33 @@ export interface FunctionToolOptions<Args, UserData> {
   /** A zod object schema (validated and coerced) or a plain JSON schema (checked for required keys and types). */
   parameters?: ZodLike | JSONSchema;
   execute: (args: Args, ctx: RunContext<UserData>) => unknown | Promise<unknown>;
+  flags?: readonly ToolFlag[];
+  /** false: same as the `not_in_on_enter` flag. */
+  offerDuringOnEnter?: boolean;
+  filler?: ToolFiller;
+}
+
+const TOOL_FLAGS: readonly ToolFlag[] = ['not_in_on_enter'];
+
+function checkFiller(name: string, f: ToolFiller | undefined): ToolFiller | null {
+  if (f === undefined) return null;
+  if (!f || typeof f !== 'object' || !Number.isFinite(f.after) || f.after < 0) {
+    throw new TypeError(`tool ${name}: filler needs \`after\` (ms, >= 0)`);
+  }
+  if ((typeof f.text !== 'string' || !f.text.trim()) && f.generate === undefined) {
+    throw new TypeError(`tool ${name}: filler needs \`text\` or \`generate\``);
+  }
+  return { ...f };
+}
+
+function toolFlags(opts: { name: string; flags?: readonly ToolFlag[]; offerDuringOnEnter?: boolean }): ToolFlag[] {
+  const flags = new Set<ToolFlag>();
+  for (const f of opts.flags ?? []) {
+    if (!TOOL_FLAGS.includes(f)) throw new TypeError(`tool ${opts.name}: unknown flag ${JSON.stringify(f)} (known: ${TOOL_FLAGS.join(', ')})`);
+    flags.add(f);
+  }
+  if (opts.offerDuringOnEnter === false) flags.add('not_in_on_enter');
+  return [...flags];
 }
 
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -77,6 +129,8 @@ export function functionTool<Args = any, UserData = any>(opts: FunctionToolOptio
   if (jsonSchema.type !== 'object') throw new TypeError(`tool ${opts.name}: parameters must describe an object`);
   return {
     kind: 'function',
+    flags: toolFlags(opts),
+    filler: checkFiller(opts.name, opts.filler),
     name: opts.name,
     description: opts.description,
     parameters: jsonSchema,

@@ -2,7 +2,10 @@ import { createActor, type Actor } from 'xstate';
 import { activityMachine, type CurrentSpeechFacts } from '../../machines/activity.ts';
 import { userTurnMachine } from '../../machines/userTurn.ts';
 import { recognitionActor } from '../../actors/recognition.ts';
-import type { Agent } from '../agent.ts';
+import { Agent } from '../agent.ts';
+import { placeInstructions } from '../agentConfig.ts';
+import { sttNodeStream } from '../agentNodes.ts';
+import { flattenTools, toolEntries } from '../llm/toolset.ts';
 import type { AudioInput } from '../io/types.ts';
 import { createMessage, type ChatContext, type ChatMessage } from '../llm/chatContext.ts';
 import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
@@ -39,7 +42,8 @@ export class AgentActivity implements ActivityHost {
   readonly tts: TTS | null;
   readonly stt: STT | null;
   readonly vad: VAD | null;
-  readonly tools: FunctionTool[];
+  /** The agent's tools, session's first, toolsets flattened (replaced by `agent.updateTools`). */
+  tools: FunctionTool[];
   readonly handles = new Map<string, SpeechHandle>();
   playing: { pacer: TranscriptPacer; handle: SpeechHandle } | null = null;
   /** When a VAD event changes the user state, the moment speech really started/ended (events are back-dated). */
@@ -70,12 +74,7 @@ export class AgentActivity implements ActivityHost {
     this.vad = pick(agent.vad, session.vad);
     const stt = pick(agent.stt, session.stt);
     this.stt = stt ? toStreamingSTT(stt, this.vad) : null;
-    this.tools = [...session.tools, ...agent.tools];
-    const names = new Set<string>();
-    for (const t of this.tools) {
-      if (names.has(t.name)) throw new Error(`duplicate tool name ${JSON.stringify(t.name)} for agent ${agent.id}`);
-      names.add(t.name);
-    }
+    this.tools = flattenTools([...session.tools, ...agent.tools], `agent ${agent.id}`);
     this.actor = createActor(
       activityMachine.provide({
         actions: {
@@ -97,6 +96,7 @@ export class AgentActivity implements ActivityHost {
           interruption: { mode: o.turnDetection, minDuration: o.minInterruptionDuration, minWords: o.minInterruptionWords, hasStt: this.stt !== null },
           pauseEnabled: this.pauseEnabled(),
           falseInterruptionTimeout: o.falseInterruptionTimeout ?? 0,
+          tools: toolEntries(this.tools),
         },
       },
     );
@@ -128,11 +128,9 @@ export class AgentActivity implements ActivityHost {
 
   async start(): Promise<void> {
     this.agent._session = this.session as never;
+    this.agent._activity = this;
     // The agent's context always starts with its current instructions (replaced when an agent is reused).
-    const items = this.agent.chatCtx.items;
-    const old = items.findIndex((i) => i.id === 'instructions');
-    if (old !== -1) items.splice(old, 1);
-    items.unshift(createMessage('system', this.agent.instructions, { id: 'instructions', createdAt: 0 }));
+    placeInstructions(this.agent.chatCtx, this.agent.instructions);
     this.actor.subscribe((s) => this.session._onAgentState(this, s.value.agent as string));
     this.userTurn.subscribe((s) => this.session._onUserState(this, s.value.user as never, this.userStateAt ?? undefined));
     this.actor.start();
@@ -183,6 +181,7 @@ export class AgentActivity implements ActivityHost {
     this.actor.send({ type: 'STOP_CHILD', ref: this.userTurn });
     this.session._rootActor.send({ type: 'STOP_CHILD', ref: this.actor });
     if (this.agent._session === (this.session as never)) this.agent._session = null;
+    if (this.agent._activity === this) this.agent._activity = null;
   }
 
   private withinCloseTimeout(p: Promise<unknown>): Promise<void> {
@@ -206,7 +205,7 @@ export class AgentActivity implements ActivityHost {
   }
 
   runHook(name: string, fn: () => void | Promise<void>): Promise<unknown> {
-    const p = speechScope.run({ activity: this, handle: null, inTool: false }, async () => {
+    const p = speechScope.run({ activity: this, handle: null, inTool: false, hook: name }, async () => {
       try {
         await fn();
       } catch (e) {
@@ -231,6 +230,7 @@ export class AgentActivity implements ActivityHost {
         audio: this.eot.listen(nc ? nc.process(clean) : clean),
         vad: this.vad,
         stt: this.stt,
+        sttNode: sttNodeStream(this.agent, this.stt, this.agent.sttNode === Agent.prototype.sttNode),
         deliver: (e) => {
           if (!this.closed && this.started) routeRecognition(this, e);
         },
@@ -277,7 +277,8 @@ export class AgentActivity implements ActivityHost {
 
   newHandle(opts: { allowInterruptions?: boolean; kind: 'say' | 'reply'; userInitiated: boolean; toolChoice?: ToolChoice }): SpeechHandle {
     const allow = opts.allowInterruptions ?? this.agent.allowInterruptions ?? this.session.options.allowInterruptions;
-    const toolChoice = opts.toolChoice === 'none' || opts.toolChoice === 'required' ? opts.toolChoice : 'auto';
+    const c = opts.toolChoice;
+    const toolChoice = c === 'none' || c === 'required' || (typeof c === 'object' && c?.type === 'function') ? c : 'auto';
     const h = new SpeechHandle({
       allowInterruptions: allow,
       parent: this.actor,
@@ -285,6 +286,8 @@ export class AgentActivity implements ActivityHost {
       userInitiated: opts.userInitiated,
       maxToolSteps: this.session.options.maxToolSteps,
       toolChoice,
+      // A reply of onEnter (or of a tool that an onEnter reply called) is not offered `not_in_on_enter` tools.
+      inOnEnter: speechScope.getStore()?.hook === 'onEnter',
     });
     h._owner = this;
     this.handles.set(h.id, h);

@@ -5,7 +5,7 @@ import type { Agent } from '../agent.ts';
 import type { AudioFrame } from '../audio/frame.ts';
 import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
 import { ChatContext, type ChatItem, type ChatMessage } from '../llm/chatContext.ts';
-import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
+import type { Tool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
@@ -44,7 +44,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   readonly llm: LLM | null;
   readonly tts: TTS | null;
   readonly vad: VAD | null;
-  readonly tools: FunctionTool[];
+  readonly tools: Tool[];
   readonly history = new ChatContext();
   /** Every event, as an RxJS stream. */
   readonly events$: Observable<AgentSessionEvent>;

@@ -13,6 +13,7 @@ import type { AudioFrame } from '../audio/frame.ts';
 import type { AudioInput, AudioOutput, TextOutput } from '../io/types.ts';
 import type { ChatContext, ChatItem, ChatMessage } from '../llm/chatContext.ts';
 import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
+import type { Tool } from '../llm/toolset.ts';
 import type { NoiseCancellation } from '../noise/rnnoise.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { TextTransform } from '../transcription/textTransforms.ts';
@@ -29,7 +30,7 @@ export interface SessionHost {
   readonly tts: TTS | null;
   readonly stt: STT | null;
   readonly vad: VAD | null;
-  readonly tools: FunctionTool[];
+  readonly tools: readonly Tool[];
   readonly history: ChatContext;
   readonly input: { audio: AudioInput | null };
   readonly output: { audio: AudioOutput | null; transcription: TextOutput | null };
@@ -83,6 +84,9 @@ export interface ActivityHost {
   track<T>(p: Promise<T>): Promise<T>;
   /** Aborted when the activity closes: tools and hooks get it. */
   readonly closeSignal: AbortSignal;
+  /** A new speech of this activity (a tool's interim update, a filler). */
+  say(text: string, opts?: { allowInterruptions?: boolean; userInitiated?: boolean }): SpeechHandle;
+  generateReply(opts?: GenerateReplyOptions): SpeechHandle;
 }
 
 /** Options of a reply; `schedule: false` and `userInitiated` are the framework's own. */

@@ -1,5 +1,5 @@
 import type { TurnDetectionMode, TurnDetector } from '../../machines/userTurn.ts';
-import type { FunctionTool } from '../llm/tools.ts';
+import type { Tool } from '../llm/toolset.ts';
 import { validateTurnDetector } from '../turn/types.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { TextTransformName } from './textPipeline.ts';
@@ -30,7 +30,7 @@ export interface AgentSessionOptions<UserData = unknown> {
   tts?: TTS | string | null;
   vad?: VAD | null;
   turnHandling?: TurnHandlingOptions;
-  tools?: FunctionTool[];
+  tools?: Tool[];
   maxToolSteps?: number;
   /** ms; null disables the away state. */
   userAwayTimeout?: number | null;

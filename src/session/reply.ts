@@ -1,13 +1,16 @@
 import { from, isObservable, Observable, shareReplay } from 'rxjs';
 import { startLLMInference } from '../../actors/llmInference.ts';
+import { offeredToolNames } from '../../machines/speech.ts';
 import type { Agent } from '../agent.ts';
+import { refreshInstructions } from '../agentConfig.ts';
 import type { AudioInput } from '../io/types.ts';
 import { createMessage, type ChatContext, type ChatMessage, type FunctionCall } from '../llm/chatContext.ts';
-import type { RunContext, ToolChoice } from '../llm/tools.ts';
+import type { FunctionTool, ToolChoice, ToolFiller } from '../llm/tools.ts';
 import type { ActivityHost } from './host.ts';
 import { addAssistantMessage, speakStep } from './speakStep.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import { speechScope } from './speechContext.ts';
+import { makeRunContext, speakFiller } from './runContext.ts';
 import { executeToolCall, type ToolResult } from './toolExecution.ts';
 
 export type SayInput = string | AsyncIterable<string> | Observable<string>;
@@ -57,16 +60,28 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
   if (opts.instructions) ctx.add(createMessage('system', opts.instructions, { createdAt: Date.now() }));
   let userMessagePending = opts.userMessage;
   let firstSpoken = true; // e2e latency belongs to the first step the user hears (a silent tool step may precede it)
+  // A slow tool's filler, when the speech machine says it is due (a delay of its runningTools state).
+  const fillerOf = new Map<string, ToolFiller>();
+  const fillers = h.actor.on('filler', ({ callId }) => {
+    const filler = fillerOf.get(callId);
+    if (filler) speakFiller(act, filler);
+  });
   try {
     while (!h.done()) {
-      const toolChoice = h.actor.getSnapshot().context.toolChoice;
+      const speech = h.actor.getSnapshot().context;
+      const toolChoice = speech.toolChoice;
+      // Which tools this step is offered is the machines' call: the activity's tools, the speech's facts.
+      const offered = offeredToolNames(act.actor.getSnapshot().context.tools, speech);
+      const tools = offered.map((n) => act.tools.find((t) => t.name === n)).filter((t): t is FunctionTool => !!t);
+      refreshInstructions(ctx, act.agent.chatCtx);
       const gen = startLLMInference(
         act.llm!,
-        { chatCtx: ctx, tools: toolChoice === 'none' ? [] : act.tools, toolChoice },
+        { chatCtx: ctx, tools, toolChoice },
         {
           speechId: h.id,
           onMetrics: (m) => session._emit({ type: 'metrics_collected', metrics: m }),
           onError: (e, recoverable) => session._reportError('llm', act.llm!.label, e, recoverable),
+          node: (c, t, s) => act.agent.llmNode(c, t, s),
         },
       );
       await h.whenScheduled();
@@ -82,32 +97,42 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
         return;
       }
       const replyStartedAt = Date.now();
-      const tools = startTools(act, h, gen.toolCalls$, toolChoice);
-      const step = await speakStep(act, h, gen.text$);
-      tools.stepPlayedOut();
-      addAssistantMessage(act, h, ctx, step, gen.id, replyStartedAt, {
-        llm: gen,
-        userStoppedSpeakingAt: firstSpoken ? opts.userMessage?.metrics?.stoppedSpeakingAt : undefined,
-      });
-      if (step.startedSpeakingAt !== null) firstSpoken = false;
-      if (step.interrupted) gen.cancel();
+      const running = startTools(act, h, gen.toolCalls$, toolChoice, tools, fillerOf);
+      // Each FlushSentinel of the llmNode ends a segment: one assistant message per segment the user heard.
+      for (let i = 0; ; i++) {
+        const segment = i === 0 ? await gen.segment(0) : await Promise.race([gen.segment(i), h.whenInterrupted().then(() => null)]);
+        if (!segment || (i > 0 && h.interrupted)) break;
+        const startedAt = i === 0 ? replyStartedAt : Date.now();
+        const step = await speakStep(act, h, segment);
+        addAssistantMessage(act, h, ctx, step, i === 0 ? gen.id : undefined, startedAt, {
+          llm: i === 0 ? gen : undefined,
+          userStoppedSpeakingAt: firstSpoken ? opts.userMessage?.metrics?.stoppedSpeakingAt : undefined,
+        });
+        if (step.startedSpeakingAt !== null) firstSpoken = false;
+        if (step.interrupted || h.interrupted) {
+          gen.cancel();
+          break;
+        }
+      }
+      running.stepPlayedOut();
       await gen.done;
-      tools.stopAccepting();
+      running.stopAccepting();
       if (gen.error) h.error = gen.error;
-      act.stepDone(h, tools.count());
-      if (tools.count() === 0) return;
-      await finishTools(act, h, ctx, await tools.results());
+      act.stepDone(h, running.count());
+      if (running.count() === 0) return;
+      await finishTools(act, h, ctx, await running.results());
     }
   } catch (e) {
     h.error = e as Error;
     session._reportError('session', 'reply', e, true);
   } finally {
+    fillers.unsubscribe();
     finishSpeech(act, h);
   }
 }
 
 /** Tools run concurrently with the step's audio, each to exactly one output. */
-function startTools(act: ActivityHost, h: SpeechHandle, calls$: Observable<FunctionCall>, toolChoice: string) {
+function startTools(act: ActivityHost, h: SpeechHandle, calls$: Observable<FunctionCall>, toolChoice: unknown, offered: FunctionTool[], fillerOf: Map<string, ToolFiller>) {
   const results: Promise<ToolResult>[] = [];
   let stepPlayedOut!: () => void;
   const stepPlayout = new Promise<void>((r) => (stepPlayedOut = r));
@@ -118,10 +143,17 @@ function startTools(act: ActivityHost, h: SpeechHandle, calls$: Observable<Funct
     signal ??= AbortSignal.any([h.abortSignal, act.closeSignal]);
     const abortSignal = signal;
     act.toolStarted();
+    const filler = offered.find((t) => t.name === call.name)?.filler;
+    if (filler) {
+      fillerOf.set(call.callId, filler);
+      h.actor.send({ type: 'TOOL_FILLER', callId: call.callId, after: filler.after });
+    }
+    const hook = h.actor.getSnapshot().context.inOnEnter ? 'onEnter' : undefined;
     results.push(
       speechScope
-        .run({ activity: act, handle: h, inTool: true }, () =>
-          executeToolCall(call, act.tools, (c) => makeRunContext(act, h, c, stepPlayout, abortSignal), (e, name) => act.session._reportError('tool', name, e, true), abortSignal),
+        .run({ activity: act, handle: h, inTool: true, hook }, () =>
+          // Only the tools offered to the step can run: a hidden tool is unknown to this call.
+          executeToolCall(call, offered, (c) => makeRunContext(act, h, c, stepPlayout, abortSignal), (e, name) => act.session._reportError('tool', name, e, true), abortSignal),
         )
         .finally(() => act.toolFinished()),
     );
@@ -180,17 +212,4 @@ async function finishTools(act: ActivityHost, h: SpeechHandle, ctx: ChatContext,
     act.actor.send({ type: 'SPEECH_ENQUEUED', id: h.id, priority: h.priority, kind: h.kind, force: true });
   }
   act.toolStepDone(h);
-}
-
-function makeRunContext(act: ActivityHost, h: SpeechHandle, call: FunctionCall, stepPlayout: Promise<void>, signal: AbortSignal): RunContext {
-  return {
-    session: act.session as unknown as RunContext['session'],
-    speechHandle: h,
-    functionCall: { callId: call.callId, name: call.name, arguments: call.arguments },
-    get userdata() {
-      return act.session.userdata;
-    },
-    waitForPlayout: () => stepPlayout,
-    abortSignal: signal,
-  };
 }

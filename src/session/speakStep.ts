@@ -1,4 +1,5 @@
-import { finalize, firstValueFrom, map, Observable, tap } from 'rxjs';
+import { finalize, map, Observable, shareReplay, take, tap, throwError } from 'rxjs';
+import { asNodeStream, nodeOutput, withDefaults } from '../agentNodes.ts';
 import { startSegment } from '../../actors/playout.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
 import type { AudioInput } from '../io/types.ts';
@@ -52,9 +53,46 @@ function playableOnly(report: (e: Error) => void): (a$: Observable<SynthesizedAu
  * the output. The first frame waits while the user holds the floor (a reply never starts over the user). Resolves
  * with what was heard; an interruption or a TTS failure keeps only the words whose audio played.
  */
+/** What a node returned (a promise awaited), or how it failed: a failing node is reported, never thrown on. */
+async function callNode(act: ActivityHost, name: string, call: () => unknown): Promise<{ value: unknown } | { error: Error }> {
+  try {
+    return { value: await call() };
+  } catch (e) {
+    act.session._reportError('session', `${act.agent.id}.${name}`, e, true);
+    return { error: e instanceof Error ? e : new Error(String(e)) };
+  }
+}
+
+/** The segment's audio: the agent's ttsNode over the transformed text; null when it returns nothing (text only). */
+async function segmentAudio(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, onFirstAudio: (t: { firstTextAt: number; ttfbMs: number }) => void) {
+  const session = act.session;
+  const tts = act.tts!;
+  const reported = new WeakSet<object>();
+  const hooks = {
+    speechId: h.id,
+    onMetrics: (m: Parameters<typeof session._emit>[0]['metrics']) => session._emit({ type: 'metrics_collected', metrics: m }),
+    onError: (e: Error, recoverable: boolean) => (reported.add(e), session._reportError('tts', tts.label, e, recoverable)),
+    onFirstAudio,
+  };
+  const defaults = { tts: (t$: Observable<string>) => synthesizeStream(tts, t$, hooks) };
+  const r = await callNode(act, 'ttsNode', () => withDefaults(defaults, () => act.agent.ttsNode(asNodeStream(session._ttsTextTransform(text$)), {})));
+  if ('error' in r) return throwError(() => r.error);
+  if (r.value === null || r.value === undefined) return null;
+  return nodeOutput<AudioFrame | SynthesizedAudio>('ttsNode', r.value).pipe(
+    map((a) => (a instanceof AudioFrame ? { frame: a } : a)),
+    // An override's failure is reported here; the default's was reported by the TTS inference already.
+    tap({ error: (e: unknown) => void (e instanceof Object && reported.has(e) ? undefined : session._reportError('tts', tts.label, e, false)) }),
+  );
+}
+
 export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, audio?: AudioInput): Promise<SpokenStep> {
   const session = act.session;
-  const pacer = new TranscriptPacer(session.output.transcription);
+  // The transcript is what the agent's transcriptionNode makes of the text; when it returns nothing none is shown,
+  // and what was heard is still measured on the text itself.
+  const tr = await callNode(act, 'transcriptionNode', () => act.agent.transcriptionNode(asNodeStream(text$), {}));
+  const shown = 'value' in tr && tr.value !== null && tr.value !== undefined;
+  const paced$ = shown ? nodeOutput<string>('transcriptionNode', tr.value).pipe(shareReplay({ refCount: true })) : text$;
+  const pacer = new TranscriptPacer(shown || 'error' in tr ? session.output.transcription : null);
   act.playing = { pacer, handle: h };
   let startedSpeakingAt: number | null = null;
   const onStarted = (at: number) => {
@@ -65,17 +103,19 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
   };
   let textDone!: () => void;
   const textFinished = new Promise<void>((r) => (textDone = r));
-  const textSub = text$.subscribe({
+  const textSub = paced$.subscribe({
     next: (t) => pacer.pushText(t),
     complete: () => (pacer.endText(), textDone()),
     error: () => (pacer.endText(), textDone()),
   });
   const out = session.output.audio;
+  let timing: { firstTextAt: number; ttfbMs: number } | null = null;
   try {
-    if (!out || (!audio && !act.tts)) {
+    const synthesized = out && !audio && act.tts ? await segmentAudio(act, h, text$, (t) => (timing = t)) : null;
+    if (!out || (!audio && !synthesized)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.
-      // firstValueFrom, not a hand-made subscription: a synchronous source emits before `subscribe` returns.
-      const first = firstValueFrom(text$, { defaultValue: '' }).catch(() => '');
+      // The text may already be there (replayed synchronously): take one value, whenever it comes.
+      const first = new Promise<void>((r) => void paced$.pipe(take(1)).subscribe({ next: () => r(), complete: () => r(), error: () => r() }));
       await Promise.race([first, h.whenInterrupted()]);
       if (!h.interrupted && pacer.fullText) onStarted(Date.now());
       await Promise.race([textFinished, h.whenInterrupted()]);
@@ -84,16 +124,10 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
       return { text: heard, interrupted, startedSpeakingAt, stoppedSpeakingAt: Date.now() };
     }
     if (act.outputPaused && act.actor.getSnapshot().context.paused?.id !== h.id) act.resumeOutput();
-    let timing: { firstTextAt: number; ttfbMs: number } | null = null;
     let ttsFailed = false;
     const frames$ = audio
       ? audio.pipe(tap((f) => pacer.pushAudio(f.durationMs)), finalize(() => pacer.endAudio()))
-      : synthesizeStream(act.tts!, session._ttsTextTransform(text$), {
-          speechId: h.id,
-          onMetrics: (m) => session._emit({ type: 'metrics_collected', metrics: m }),
-          onError: (e, recoverable) => session._reportError('tts', act.tts!.label, e, recoverable),
-          onFirstAudio: (t) => (timing = t),
-        }).pipe(
+      : synthesized!.pipe(
           playableOnly((e) => session._reportError('tts', act.tts!.label, e, true)),
           tap({
             next: (a) => pacer.pushAudio(a.frame.durationMs, session.options.useTtsAlignedTranscript ? a.timedWords : undefined),

@@ -10,6 +10,8 @@ export interface SpeechScope {
   /** The speech whose tool runs here (compared by identity; typed loosely so the two files import no cycle). */
   handle: object | null;
   inTool: boolean;
+  /** The hook running here ('onEnter', 'onExit', …); a tool of an onEnter reply runs in 'onEnter' too. */
+  hook?: string;
 }
 
 export const speechScope = new AsyncLocalStorage<SpeechScope>();

@@ -70,6 +70,7 @@ export class SpeechHandle {
     userInitiated?: boolean;
     maxToolSteps?: number;
     toolChoice?: ToolChoiceMode;
+    inOnEnter?: boolean;
   }) {
     this.id = shortId('speech_');
     this.kind = opts.kind ?? 'reply';
@@ -84,6 +85,7 @@ export class SpeechHandle {
         allowInterruptions: opts.allowInterruptions,
         maxToolSteps: opts.maxToolSteps,
         toolChoice: opts.toolChoice,
+        inOnEnter: opts.inOnEnter,
       },
       parent: opts.parent,
     });
