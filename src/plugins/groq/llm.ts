@@ -7,7 +7,7 @@ export class GroqLLM extends OpenAICompatibleLLM {
   constructor(opts: OpenAICompatibleOptions) {
     const { client } = groqClient(opts, 'GroqLLM');
     super(`groq/${opts.model}`, opts.model, (body, signal) =>
-      client.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>,
+      client().then((c) => c.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>),
     opts);
   }
 }

@@ -39,7 +39,7 @@ export class GroqTTS implements TTS {
   readonly sampleRate: number;
   readonly numChannels = 1;
   readonly capabilities: TTSCapabilities = { streaming: false, alignedTranscript: false };
-  private readonly client: Groq;
+  private readonly client: () => Promise<Groq>;
   private readonly conn: APIConnectOptions;
 
   constructor(readonly opts: GroqTTSOptions = {}) {
@@ -66,7 +66,7 @@ export class GroqTTS implements TTS {
     return new Observable<AudioFrame>((sub) => {
       let inner: { unsubscribe(): void } | undefined;
       (async () => {
-        const res = await this.client.audio.speech.create(body as never, { signal });
+        const res = await (await this.client()).audio.speech.create(body as never, { signal });
         const audio = await audioBody(res, WAV_TYPES, 'WAV audio', this.label);
         if (signal.aborted) return;
         // A body that is not WAV, or an encoding the reader cannot take, is the server's fault and not retried.

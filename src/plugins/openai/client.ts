@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { connectOptions, type APIConnectOptions } from '../../providers/retry.ts';
 
 /** The key from the options or OPENAI_API_KEY; a local OpenAI-compatible server (baseURL) needs none. */
@@ -18,15 +18,22 @@ export interface HTTPClientOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-/** One SDK client per plugin instance; retries are ours (`withRetries`), so the SDK's are off. */
+/**
+ * One SDK client per plugin instance; retries are ours (`withRetries`), so the SDK's are off. The key is checked at
+ * once (a missing one is a clear error when the plugin is made); the SDK itself is loaded with the first request, so
+ * a process that never calls OpenAI (a job whose agent uses other providers) does not hold it (about 13 MB).
+ */
 export function openaiClient(opts: HTTPClientOptions, who: string) {
   const conn = connectOptions(opts.connOptions);
-  const client = new OpenAI({
-    apiKey: openaiKey(opts, who),
-    baseURL: opts.baseURL ?? process.env.OPENAI_BASE_URL,
-    maxRetries: 0,
-    timeout: conn.timeout,
-    ...(opts.fetch ? { fetch: opts.fetch } : {}),
-  });
+  const apiKey = openaiKey(opts, who);
+  const baseURL = opts.baseURL ?? process.env.OPENAI_BASE_URL;
+  let made: Promise<OpenAI> | null = null;
+  const client = (): Promise<OpenAI> =>
+    (made ??= import('openai').then(
+      ({ default: SDK }) => new SDK({ apiKey, baseURL, maxRetries: 0, timeout: conn.timeout, ...(opts.fetch ? { fetch: opts.fetch } : {}) }),
+    ));
   return { client, conn };
 }
+
+/** The SDK's `toFile`, loaded with the SDK. */
+export const openaiToFile: typeof import('openai').toFile = async (...args) => (await import('openai')).toFile(...args);

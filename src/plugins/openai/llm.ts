@@ -71,7 +71,7 @@ export class OpenAILLM extends OpenAICompatibleLLM {
   constructor(opts: OpenAICompatibleOptions) {
     const { client } = openaiClient(opts, 'OpenAILLM');
     super(`openai/${opts.model}`, opts.model, (body, signal) =>
-      client.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>,
+      client().then((c) => c.chat.completions.create(body as never, { signal }) as unknown as Promise<AsyncIterable<WireChunk>>),
     opts);
   }
 }

@@ -1,5 +1,4 @@
-import { toFile } from 'openai';
-import { openaiClient, type HTTPClientOptions } from './client.ts';
+import { openaiClient, openaiToFile as toFile, type HTTPClientOptions } from './client.ts';
 import { TranscriptionSTT } from './transcription.ts';
 
 export interface OpenAISTTOptions extends HTTPClientOptions {
@@ -15,7 +14,7 @@ export class OpenAISTT extends TranscriptionSTT {
     const model = opts.model ?? 'gpt-4o-transcribe';
     const { client } = openaiClient(opts, 'OpenAISTT');
     super(`openai/${model}`, model, async (wav, fields, signal) =>
-      client.audio.transcriptions.create({ file: await toFile(wav, 'speech.wav', { type: 'audio/wav' }), ...fields }, { signal }) as Promise<{ text?: string }>,
+      (await client()).audio.transcriptions.create({ file: await toFile(wav, 'speech.wav', { type: 'audio/wav' }), ...fields }, { signal }) as Promise<{ text?: string }>,
     opts);
   }
 }

@@ -33,7 +33,7 @@ export class OpenAITTS implements TTS {
   readonly sampleRate = RATE;
   readonly numChannels = 1;
   readonly capabilities: TTSCapabilities = { streaming: false, alignedTranscript: false };
-  private readonly client: OpenAI;
+  private readonly client: () => Promise<OpenAI>;
   private readonly conn: APIConnectOptions;
 
   constructor(readonly opts: OpenAITTSOptions = {}) {
@@ -58,7 +58,7 @@ export class OpenAITTS implements TTS {
     return new Observable<SynthesizedAudio>((sub) => {
       const requestId = shortId('tts_');
       (async () => {
-        const res = (await this.client.audio.speech.create(body as never, { signal })) as unknown as Response;
+        const res = (await (await this.client()).audio.speech.create(body as never, { signal })) as unknown as Response;
         const audio = await audioBody(res, PCM_TYPES, 'PCM audio (s16le, 24 kHz)', this.label);
         let carry = new Uint8Array(0);
         const emit = (bytes: Uint8Array) => {
