@@ -2,6 +2,18 @@ import { ChatContext, type ChatMessage } from './llm/chatContext.ts';
 import type { FunctionTool } from './llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from './providers/types.ts';
 import type { AgentSession } from './session/agentSession.ts';
+import { resolveSessionOptions, type TurnHandlingOptions } from './session/options.ts';
+
+/** What `onUserTurnExceeded` is told: which limit the ongoing user turn passed, and what the user said so far. */
+export interface UserTurnExceededContext {
+  reason: 'maxWords' | 'maxDuration';
+  transcript: string;
+  words: number;
+  /** ms since the turn's first speech. */
+  durationMs: number;
+  /** A copy of the agent's context (the ongoing turn is not in it yet). */
+  chatCtx: ChatContext;
+}
 
 export interface AgentOptions {
   instructions: string;
@@ -16,6 +28,8 @@ export interface AgentOptions {
   vad?: VAD | null;
   allowInterruptions?: boolean;
   minConsecutiveSpeechDelay?: number;
+  /** Overrides of the session's `turnHandling` while this agent is active (key by key; same shape). */
+  turnHandling?: TurnHandlingOptions;
 }
 
 const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -35,6 +49,7 @@ export class Agent<UserData = any> {
   readonly vad?: VAD | null;
   readonly allowInterruptions?: boolean;
   readonly minConsecutiveSpeechDelay?: number;
+  readonly turnHandling?: TurnHandlingOptions;
   /** @internal set while the agent's activity runs */
   _session: AgentSession<UserData> | null = null;
 
@@ -50,6 +65,8 @@ export class Agent<UserData = any> {
     this.vad = opts.vad;
     this.allowInterruptions = opts.allowInterruptions;
     this.minConsecutiveSpeechDelay = opts.minConsecutiveSpeechDelay;
+    if (opts.turnHandling) resolveSessionOptions({ turnHandling: opts.turnHandling }); // bad values throw here, not at the handoff
+    this.turnHandling = opts.turnHandling;
   }
 
   /** The session running this agent; throws when the agent is not active. */
@@ -69,4 +86,10 @@ export class Agent<UserData = any> {
    * throw `StopResponse` to skip the reply.
    */
   onUserTurnCompleted(_turnCtx: ChatContext, _newMessage: ChatMessage): void | Promise<void> {}
+
+  /**
+   * Runs once per user turn when the ongoing turn passes `turnHandling.userTurnLimit` (maxWords / maxDuration).
+   * The default does nothing; e.g. `this.session.generateReply({ instructions: 'Politely cut in…' })` to take over.
+   */
+  onUserTurnExceeded(_turnCtx: UserTurnExceededContext): void | Promise<void> {}
 }

@@ -9,6 +9,7 @@ import { addAssistantMessage, speakStep } from './speakStep.ts';
 import type { SpeechHandle } from './speechHandle.ts';
 import { speechScope } from './speechContext.ts';
 import { executeToolCall, type ToolResult } from './toolExecution.ts';
+import { prefetchSpeechAudio } from './prefetchedSpeech.ts';
 
 export type SayInput = string | AsyncIterable<string> | Observable<string>;
 
@@ -43,6 +44,8 @@ export interface ReplyOptions {
   userMessage?: ChatMessage;
   instructions?: string;
   toolChoice: ToolChoice;
+  /** Preemptive TTS: the first step's audio is synthesised before the speech is scheduled. */
+  prefetchTts?: boolean;
 }
 
 /**
@@ -69,6 +72,8 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
           onError: (e, recoverable) => session._reportError('llm', act.llm!.label, e, recoverable),
         },
       );
+      // Only a speculative reply's first step (not yet scheduled) is synthesised ahead; it still plays after the commit.
+      const prefetched = opts.prefetchTts && !h.scheduled ? prefetchSpeechAudio(act, h, gen.text$) : undefined;
       await h.whenScheduled();
       if (userMessagePending && h.scheduled) {
         // The user's message joins the agent's context and the history once its reply is really scheduled.
@@ -83,7 +88,7 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
       }
       const replyStartedAt = Date.now();
       const tools = startTools(act, h, gen.toolCalls$, toolChoice);
-      const step = await speakStep(act, h, gen.text$);
+      const step = await speakStep(act, h, gen.text$, prefetched);
       tools.stepPlayedOut();
       addAssistantMessage(act, h, ctx, step, gen.id, replyStartedAt, {
         llm: gen,
