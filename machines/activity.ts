@@ -1,4 +1,7 @@
-import { and, assign, not, or, setup, stopChild, type AnyActorRef } from 'xstate';
+import { and, assign, not, or, setup, stateIn, stopChild, type AnyActorRef } from 'xstate';
+import type { BackchannelPhrases } from './backchannel.ts';
+import { heardBackchannel, ruleFor, type InterruptionPolicy } from './interruptionRules.ts';
+import type { EndOfTurnInfo } from './userTurn.ts';
 
 /**
  * One Agent's activity: the agent state, the speech queue and its scheduler (one authorised speech at a time,
@@ -44,7 +47,14 @@ export interface ActivityContext {
   current: string | null;
   currentKind: SpeechKind | null;
   minConsecutiveSpeechDelay: number;
-  interruption: { mode: 'vad' | 'stt' | 'manual'; minDuration: number; minWords: number; hasStt: boolean };
+  /** Interruption rules; `speaking`/`thinking` override the top-level values in that agent state. */
+  interruption: InterruptionPolicy;
+  /** Phrases that never interrupt the agent's speech (null: filter off). */
+  backchannel: BackchannelPhrases | null;
+  /** ms of the session's AEC warm-up window left for this activity (0: none or over); `aecWarmupStarted`: it began
+   * under an earlier activity (a handoff during the first speech) and goes on at once. */
+  aecWarmup: number;
+  aecWarmupStarted: boolean;
   pauseEnabled: boolean;
   falseInterruptionTimeout: number;
   paused: PausedSpeech | null;
@@ -80,22 +90,18 @@ export type ActivityEvent =
   | { type: 'TOOLS_CHANGED'; running?: number; tools?: ActivityTool[] }
   | { type: 'USER_SPEECH_START'; current: CurrentSpeechFacts | null }
   | { type: 'USER_SPEECH_END' }
-  | { type: 'AUDIO_ACTIVITY'; speechDuration: number; words: number; current: CurrentSpeechFacts | null }
-  | { type: 'FINAL_TRANSCRIPT'; words: number; current: CurrentSpeechFacts | null }
-  | { type: 'END_OF_TURN'; words: number; current: CurrentSpeechFacts | null }
+  /** `transcript`: what the user said so far in this turn (finals and the interim), for the backchannel filter. */
+  | { type: 'AUDIO_ACTIVITY'; speechDuration: number; words: number; current: CurrentSpeechFacts | null; transcript?: string }
+  | { type: 'FINAL_TRANSCRIPT'; words: number; current: CurrentSpeechFacts | null; transcript?: string; language?: string }
+  | { type: 'END_OF_TURN'; words: number; current: CurrentSpeechFacts | null; transcript?: string; info?: EndOfTurnInfo }
   | { type: 'BLOCK_TURNS' }
   | { type: 'PAUSE_SCHEDULING' }
   | { type: 'CAN_PAUSE_CHANGED'; pauseEnabled: boolean }
   /** Stops a child the runtime created under this actor (recognition, user turn). */
   | { type: 'STOP_CHILD'; ref: AnyActorRef };
 
-export interface ActivityInput {
-  minConsecutiveSpeechDelay: number;
-  interruption: ActivityContext['interruption'];
-  pauseEnabled: boolean;
-  falseInterruptionTimeout: number;
-  tools?: ActivityTool[];
-}
+export type ActivityInput = Pick<ActivityContext, 'minConsecutiveSpeechDelay' | 'interruption' | 'pauseEnabled' | 'falseInterruptionTimeout'> &
+  Partial<Pick<ActivityContext, 'backchannel' | 'aecWarmup' | 'aecWarmupStarted'>> & { tools?: ActivityTool[] };
 
 const byPriorityThenFifo = (a: QueuedSpeech, b: QueuedSpeech) => b.priority - a.priority || a.seq - b.seq;
 
@@ -136,12 +142,21 @@ export const activityMachine = setup({
       const c = factsOf(event);
       return c !== null && !c.interrupted && c.allowInterruptions;
     },
-    longEnough: ({ context, event }) => event.type !== 'AUDIO_ACTIVITY' || event.speechDuration >= context.interruption.minDuration,
+    longEnough: ({ context, event }) => event.type !== 'AUDIO_ACTIVITY' || event.speechDuration >= ruleFor(context).minDuration,
     enoughWords: ({ context, event }) =>
-      context.interruption.minWords <= 0 ||
+      ruleFor(context).minWords <= 0 ||
       !context.interruption.hasStt ||
       context.interruption.mode === 'manual' ||
-      ('words' in event && event.words >= context.interruption.minWords),
+      ('words' in event && event.words >= ruleFor(context).minWords),
+    ruleEnabled: ({ context }) => ruleFor(context).enabled,
+    /** While the agent speaks, all the user said is backchannel: it never interrupts. */
+    backchannelHeard: ({ context, event }) => heardBackchannel(context, event),
+    /** The user's voice may cut the current speech: interruptible, allowed in this state, no AEC warm-up, no feedback. */
+    userAudioMayInterrupt: and(['audioInterruptsAllowed', 'currentInterruptible', 'ruleEnabled', not('aecWarming'), not('backchannelHeard')]),
+    aecWarming: stateIn('#activity.aec.warming'),
+    aecWarmupNone: ({ context }) => context.aecWarmup <= 0,
+    aecWarmupGoesOn: ({ context }) => context.aecWarmupStarted && context.aecWarmup > 0,
+    agentSpoke: ({ context }) => context.current !== null && context.segmentStarted,
     pauseEnabled: ({ context }) => context.pauseEnabled,
     audible: ({ context }) => isAudible(context),
     busy: ({ context }) => isBusy(context),
@@ -152,6 +167,7 @@ export const activityMachine = setup({
   delays: {
     consecutiveSpeechDelay: ({ context }) => context.minConsecutiveSpeechDelay,
     falseInterruptionTimeout: ({ context }) => context.paused?.timeout ?? 0,
+    aecWarmup: ({ context }) => context.aecWarmup,
   },
   actions: {
     enqueue: assign(({ context, event }) => {
@@ -197,7 +213,11 @@ export const activityMachine = setup({
     interruptSpeech: (_, _params: { id: string }) => {},
     /** A real pause ended without a transcript: the interruption was false (resumed: was the speech still there). */
     reportFalseInterruption: (_, _params: { resumed: boolean }) => {},
-    acceptTurn: () => {},
+    /** The committed turn is this activity's to answer; `dropTurn`: it was only backchannel while the agent spoke. */
+    acceptTurn: (_, _params: { info: EndOfTurnInfo | undefined }) => {},
+    dropTurn: (_, _params: { info: EndOfTurnInfo | undefined }) => {},
+    /** The session's AEC warm-up window opened (its first speech is audible). */
+    aecWarmupStarted: () => {},
   },
 }).createMachine({
   id: 'activity',
@@ -209,6 +229,9 @@ export const activityMachine = setup({
     currentKind: null,
     minConsecutiveSpeechDelay: input.minConsecutiveSpeechDelay,
     interruption: input.interruption,
+    backchannel: input.backchannel ?? null,
+    aecWarmup: input.aecWarmup ?? 0,
+    aecWarmupStarted: input.aecWarmupStarted ?? false,
     pauseEnabled: input.pauseEnabled,
     falseInterruptionTimeout: input.falseInterruptionTimeout,
     paused: null,
@@ -235,11 +258,15 @@ export const activityMachine = setup({
     BLOCK_TURNS: { actions: 'blockTurns' },
     PAUSE_SCHEDULING: { actions: 'pauseScheduling' },
     CAN_PAUSE_CHANGED: { actions: 'setCanPause' },
-    // A committed turn may be accepted only while the activity takes new turns and the min-words rule holds.
+    // A committed turn may be accepted only while the activity takes new turns and the rules of the agent's state
+    // hold; one that does not is held (its transcript keeps accumulating), except a backchannel, which is dropped.
     END_OF_TURN: [
       { guard: not('acceptsTurns') },
+      { guard: and(['currentInterruptible', 'backchannelHeard']), actions: { type: 'dropTurn', params: ({ event }) => ({ info: event.info }) } },
+      { guard: and(['currentInterruptible', 'audible', 'aecWarming']) },
+      { guard: and(['currentInterruptible', not('ruleEnabled')]) },
       { guard: and(['currentInterruptible', not('enoughWords')]) },
-      { actions: 'acceptTurn' },
+      { actions: { type: 'acceptTurn', params: ({ event }) => ({ info: event.info }) } },
     ],
   },
   states: {
@@ -302,22 +329,22 @@ export const activityMachine = setup({
           on: {
             AUDIO_ACTIVITY: [
               {
-                guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords', 'pauseEnabled']),
+                guard: and(['userAudioMayInterrupt', 'longEnough', 'enoughWords', 'pauseEnabled']),
                 target: 'paused',
                 actions: [{ type: 'capturePause', params: { preemptive: false } }, 'pauseOutput'],
               },
               {
-                guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords']),
+                guard: and(['userAudioMayInterrupt', 'longEnough', 'enoughWords']),
                 actions: { type: 'interruptSpeech', params: ({ event }) => ({ id: factsOf(event)!.id }) },
               },
             ],
             FINAL_TRANSCRIPT: {
-              guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'enoughWords']),
+              guard: and(['userAudioMayInterrupt', 'enoughWords']),
               actions: { type: 'interruptSpeech', params: ({ event }) => ({ id: factsOf(event)!.id }) },
             },
             // The user starts while a reply is being prepared: hold its audio back until we know more.
             USER_SPEECH_START: {
-              guard: and(['audioInterruptsAllowed', 'currentInterruptible', not('audible'), 'pauseEnabled']),
+              guard: and(['userAudioMayInterrupt', not('audible'), 'pauseEnabled']),
               target: 'paused',
               actions: [{ type: 'capturePause', params: { preemptive: true } }, 'pauseOutput'],
             },
@@ -327,7 +354,7 @@ export const activityMachine = setup({
           on: {
             USER_SPEECH_END: 'timing',
             AUDIO_ACTIVITY: {
-              guard: and(['audioInterruptsAllowed', 'currentInterruptible', 'longEnough', 'enoughWords']),
+              guard: and(['userAudioMayInterrupt', 'longEnough', 'enoughWords']),
               actions: 'makePauseReal',
             },
           },
@@ -352,15 +379,32 @@ export const activityMachine = setup({
         },
       },
       on: {
-        // A transcript means the user really spoke: the paused speech is interrupted for good.
-        FINAL_TRANSCRIPT: {
-          guard: 'hasPausedSpeech',
-          target: '.none',
-          actions: [{ type: 'interruptSpeech', params: ({ context }) => ({ id: context.paused!.id }) }, 'clearPause'],
-        },
+        FINAL_TRANSCRIPT: [
+          // Only backchannel ("mhm"): the user was listening, not taking the floor; the speech goes on at once.
+          { guard: and(['hasPausedSpeech', 'backchannelHeard']), target: '.none', actions: ['clearPause', 'resumeOutput'] },
+          // A transcript means the user really spoke: the paused speech is interrupted for good.
+          {
+            guard: 'hasPausedSpeech',
+            target: '.none',
+            actions: [{ type: 'interruptSpeech', params: ({ context }) => ({ id: context.paused!.id }) }, 'clearPause'],
+          },
+        ],
         // The paused speech ended (or finished its step): its pause must not leak into the next speech.
         STEP_DONE: { guard: 'isPausedSpeech', target: '.none', actions: ['clearPause', 'resumeOutput'] },
         SPEECH_DONE: { guard: 'isPausedSpeech', target: '.none', actions: ['clearPause', 'resumeOutput'] },
+      },
+    },
+    /** Echo cancellation converges on the agent's own voice: from the session's first audible speech, for `aecWarmup`
+     * ms, the user's audio cannot cut the agent (its echo would). Context guards only: a PLAYBACK_STARTED handler
+     * here would pre-empt the root's. */
+    aec: {
+      initial: 'pending',
+      states: {
+        pending: {
+          always: [{ guard: 'aecWarmupNone', target: 'ready' }, { guard: 'aecWarmupGoesOn', target: 'warming' }, { guard: 'agentSpoke', target: 'warming', actions: 'aecWarmupStarted' }],
+        },
+        warming: { after: { aecWarmup: 'ready' } },
+        ready: {},
       },
     },
   },

@@ -1,4 +1,6 @@
 import { and, assign, emit, fromPromise, setup } from 'xstate';
+import { dynamicMinDelay, learnPause, type EndpointingStats } from './endpointingStats.ts';
+import { countWords } from './words.ts';
 
 /**
  * The user's side of turn-taking: whether the user speaks, and when their turn ends (endpointing).
@@ -58,6 +60,12 @@ export interface UserTurnContext {
   clock: number;
   /** When the pending commit's delay runs out (set on entering `waiting`). */
   commitDueAt: number;
+  /** Dynamic endpointing: the user's pauses as measured in this conversation (plain data). */
+  endpointing: EndpointingStats;
+  /** User-turn limits (null: none); `turnSeq` counts ended turns, `limitTurn` is the one the limit region watches. */
+  userTurnLimit: { maxWords: number | null; maxDuration: number | null };
+  turnSeq: number;
+  limitTurn: number;
 }
 
 /** Every event may carry `now`: the epoch ms it was sent at (the machine keeps no clock of its own). */
@@ -85,7 +93,16 @@ export interface EndOfTurnInfo {
   committedAt: number;
 }
 
-export type UserTurnEmitted = { type: 'endOfTurn'; info: EndOfTurnInfo };
+/** The ongoing user turn went past a `userTurnLimit`. */
+export interface UserTurnExceededInfo {
+  reason: 'maxWords' | 'maxDuration';
+  transcript: string;
+  words: number;
+  /** ms since the turn's speech began. */
+  durationMs: number;
+}
+
+export type UserTurnEmitted = { type: 'endOfTurn'; info: EndOfTurnInfo } | { type: 'userTurnExceeded'; info: UserTurnExceededInfo };
 
 export interface UserTurnInput {
   mode: TurnDetectionMode;
@@ -96,6 +113,9 @@ export interface UserTurnInput {
   detector?: { unlikelyThreshold: number; input?: 'text' | 'audio' | undefined; maxSilence?: number | undefined } | null;
   /** Epoch ms at creation. */
   now: number;
+  /** `dynamic`: the minimum delay follows the user's measured pauses (EMA weight `alpha` on the past). */
+  endpointing?: { mode: 'fixed' | 'dynamic'; alpha: number };
+  userTurnLimit?: { maxWords?: number | null; maxDuration?: number | null };
 }
 
 /**
@@ -132,6 +152,13 @@ export const userTurnMachine = setup({
     },
     noPrediction: ({ context }) =>
       !context.hasDetector || context.detectorFailed || (!context.detectorHearsAudio && !context.transcript.trim()),
+    turnUnderway: ({ context }) =>
+      (context.userTurnLimit.maxWords !== null || context.userTurnLimit.maxDuration !== null) &&
+      (context.speechStartedAt !== null || context.transcript.trim().length > 0),
+    limitTurnOver: ({ context }) => context.turnSeq !== context.limitTurn,
+    tooManyWords: ({ context }) =>
+      context.userTurnLimit.maxWords !== null && countWords(`${context.transcript} ${context.interim}`) > context.userTurnLimit.maxWords,
+    hasMaxDuration: ({ context }) => context.userTurnLimit.maxDuration !== null,
     endUnlikely: ({ context, event }) =>
       (event as unknown as { output: { probability: number } }).output.probability < context.unlikelyThreshold,
   },
@@ -141,9 +168,17 @@ export const userTurnMachine = setup({
       const now = timeOf(context, event);
       return Math.max(0, (context.lastSpeakingAt ?? now) + context.delay - now);
     },
+    /** The turn exceeds `maxDuration` at speechStartedAt + maxDuration (no limit: never, in practice). */
+    userTurnMaxDuration: ({ context, event }) => {
+      const max = context.userTurnLimit.maxDuration;
+      if (max === null) return 2 ** 31 - 1;
+      const now = timeOf(context, event);
+      return Math.max(0, (context.speechStartedAt ?? now) + max - now);
+    },
   },
   actions: {
     speechStarted: assign(({ context, event }) => ({
+      endpointing: learnPause(context, (event as { at: number }).at),
       speaking: true,
       sttEnded: event.type === 'STT_SPEECH_START' ? false : context.sttEnded,
       speechStartedAt: context.speechStartedAt ?? (event as { at: number }).at,
@@ -169,7 +204,7 @@ export const userTurnMachine = setup({
         lastSpeakingAt: context.speaking ? context.lastSpeakingAt : (event.endAt ?? context.lastSpeakingAt ?? event.at),
       };
     }),
-    useMinDelay: assign({ delay: ({ context }) => context.minDelay }),
+    useMinDelay: assign({ delay: ({ context }) => dynamicMinDelay(context) }),
     useMaxDelay: assign({ delay: ({ context }) => context.maxDelay }),
     /** An unlikely end holds the pause open up to maxSilence (never shorter than a likely end's delay). */
     holdOpen: assign({ delay: ({ context }) => Math.max(context.minDelay, context.maxSilence ?? context.maxDelay) }),
@@ -205,7 +240,28 @@ export const userTurnMachine = setup({
         committedAt: event.type.startsWith('xstate.after') ? context.commitDueAt : timeOf(context, event),
       },
     })),
+    /** The accepted turn's end and commit: a user who resumes right after it was cut off in a pause. */
+    rememberTurn: assign(({ context }) => ({
+      endpointing:
+        context.lastSpeakingAt !== null && !context.speaking
+          ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
+          : context.endpointing,
+    })),
+    trackLimitTurn: assign({ limitTurn: ({ context }) => context.turnSeq }),
+    exceeded: emit(({ context, event }, params: { reason: 'maxWords' | 'maxDuration' }) => {
+      const now = params.reason === 'maxDuration' ? (context.speechStartedAt ?? context.clock) + context.userTurnLimit.maxDuration! : timeOf(context, event);
+      return {
+        type: 'userTurnExceeded' as const,
+        info: {
+          reason: params.reason,
+          transcript: `${context.transcript} ${context.interim}`.trim(),
+          words: countWords(`${context.transcript} ${context.interim}`),
+          durationMs: Math.max(0, now - (context.speechStartedAt ?? now)),
+        },
+      };
+    }),
     clearTurn: assign(({ context }) => ({
+      turnSeq: context.turnSeq + 1,
       transcript: '',
       confidences: [],
       interim: '',
@@ -244,10 +300,14 @@ export const userTurnMachine = setup({
     delay: input.minDelay,
     clock: input.now,
     commitDueAt: input.now,
+    endpointing: { mode: input.endpointing?.mode ?? 'fixed', alpha: input.endpointing?.alpha ?? 0.9, pauseEma: null, lastTurn: null },
+    userTurnLimit: { maxWords: input.userTurnLimit?.maxWords ?? null, maxDuration: input.userTurnLimit?.maxDuration ?? null },
+    turnSeq: 0,
+    limitTurn: 0,
   }),
   on: {
     INTERIM_TRANSCRIPT: { actions: ['tick', 'storeInterim'] },
-    TURN_ACCEPTED: { actions: 'clearTurn' },
+    TURN_ACCEPTED: { actions: ['rememberTurn', 'clearTurn'] },
     CLEAR_TURN: { actions: 'clearTurn', target: '.endpointing.idle' },
     UPDATE_ENDPOINTING: { actions: 'updateEndpointing' },
   },
@@ -338,6 +398,25 @@ export const userTurnMachine = setup({
             },
           },
         },
+      },
+    },
+    /**
+     * `userTurnLimit`: once per turn, when the ongoing turn says more than `maxWords` or lasts past `maxDuration`
+     * from its first speech, `userTurnExceeded` is emitted (the agent's `onUserTurnExceeded` runs). Context guards
+     * only: this region handles no event the root handles (a region's handler would pre-empt the root's).
+     */
+    limit: {
+      initial: 'idle',
+      states: {
+        idle: { always: { guard: 'turnUnderway', target: 'timing', actions: 'trackLimitTurn' } },
+        timing: {
+          always: [
+            { guard: 'limitTurnOver', target: 'idle' },
+            { guard: 'tooManyWords', target: 'exceeded', actions: { type: 'exceeded', params: { reason: 'maxWords' } } },
+          ],
+          after: { userTurnMaxDuration: { guard: 'hasMaxDuration', target: 'exceeded', actions: { type: 'exceeded', params: { reason: 'maxDuration' } } } },
+        },
+        exceeded: { always: { guard: 'limitTurnOver', target: 'idle' } },
       },
     },
   },

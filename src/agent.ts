@@ -6,6 +6,18 @@ import type { FunctionTool } from './llm/tools.ts';
 import type { Tool } from './llm/toolset.ts';
 import type { LLM, STT, TTS, VAD } from './providers/types.ts';
 import type { AgentSession } from './session/agentSession.ts';
+import { resolveSessionOptions, type TurnHandlingOptions } from './session/options.ts';
+
+/** What `onUserTurnExceeded` is told: which limit the ongoing user turn passed, and what the user said so far. */
+export interface UserTurnExceededContext {
+  reason: 'maxWords' | 'maxDuration';
+  transcript: string;
+  words: number;
+  /** ms since the turn's first speech. */
+  durationMs: number;
+  /** A copy of the agent's context (the ongoing turn is not in it yet). */
+  chatCtx: ChatContext;
+}
 
 export interface AgentOptions {
   instructions: string;
@@ -21,6 +33,8 @@ export interface AgentOptions {
   vad?: VAD | null;
   allowInterruptions?: boolean;
   minConsecutiveSpeechDelay?: number;
+  /** Overrides of the session's `turnHandling` while this agent is active (key by key; same shape). */
+  turnHandling?: TurnHandlingOptions;
 }
 
 const snakeCase = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -40,6 +54,7 @@ export class Agent<UserData = any> {
   readonly vad?: VAD | null;
   readonly allowInterruptions?: boolean;
   readonly minConsecutiveSpeechDelay?: number;
+  readonly turnHandling?: TurnHandlingOptions;
   /** @internal set while the agent's activity runs */
   _session: AgentSession<UserData> | null = null;
   /** @internal the running activity, for live updates */
@@ -57,6 +72,8 @@ export class Agent<UserData = any> {
     this.vad = opts.vad;
     this.allowInterruptions = opts.allowInterruptions;
     this.minConsecutiveSpeechDelay = opts.minConsecutiveSpeechDelay;
+    if (opts.turnHandling) resolveSessionOptions({ turnHandling: opts.turnHandling }); // bad values throw here, not at the handoff
+    this.turnHandling = opts.turnHandling;
   }
 
   /** The session running this agent; throws when the agent is not active. */
@@ -124,4 +141,10 @@ export class Agent<UserData = any> {
   async updateChatCtx(chatCtx: ChatContext): Promise<void> {
     updateChatCtx(this, chatCtx);
   }
+
+  /**
+   * Runs once per user turn when the ongoing turn passes `turnHandling.userTurnLimit` (maxWords / maxDuration).
+   * The default does nothing; e.g. `this.session.generateReply({ instructions: 'Politely cut in…' })` to take over.
+   */
+  onUserTurnExceeded(_turnCtx: UserTurnExceededContext): void | Promise<void> {}
 }

@@ -4,7 +4,7 @@ import './room/ffiClient.ts';
 export { AgentSession, type StartOptions } from './session/agentSession.ts';
 export type { RunOptions, PendingRun } from './session/run.ts';
 export type { AgentSessionOptions, TurnHandlingOptions, ResolvedSessionOptions } from './session/options.ts';
-export { Agent, type AgentOptions } from './agent.ts';
+export { Agent, type AgentOptions, type UserTurnExceededContext } from './agent.ts';
 export { SpeechHandle, SPEECH_PRIORITY_LOW, SPEECH_PRIORITY_NORMAL, SPEECH_PRIORITY_HIGH } from './session/speechHandle.ts';
 export type * from './session/events.ts';
 export type { SessionUsage, ModelUsage } from './session/usage.ts';

@@ -76,6 +76,8 @@ export async function runConsole(opts: ConsoleOptions): Promise<number> {
     llm: llm ?? demoLLM(),
     tts: opts.tts === 'flite' ? new FliteTTS() : opts.tts === 'espeak' ? new EspeakTTS() : new FakeTTS([], { msPerChar: 55 }),
     userAwayTimeout: 20_000,
+    // Input from a file, output to a file: no loudspeaker reaches a microphone, so there is no echo to warm up for.
+    turnHandling: { aecWarmupDuration: 0 },
   });
   const audio = new WavRecordingOutput(opts.output);
   session.output.audio = audio;

@@ -1,6 +1,6 @@
 import { createActor, type Actor } from 'xstate';
-import { activityMachine, type CurrentSpeechFacts } from '../../machines/activity.ts';
-import { userTurnMachine } from '../../machines/userTurn.ts';
+import type { activityMachine, CurrentSpeechFacts } from '../../machines/activity.ts';
+import type { userTurnMachine, UserTurnExceededInfo } from '../../machines/userTurn.ts';
 import { recognitionActor } from '../../actors/recognition.ts';
 import { Agent } from '../agent.ts';
 import { placeInstructions } from '../agentConfig.ts';
@@ -11,6 +11,8 @@ import { createMessage, type ChatContext, type ChatMessage } from '../llm/chatCo
 import type { FunctionTool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import type { ActivityHost, GenerateReplyOptions, SessionHost } from './host.ts';
+import { createActivityActors } from './activityActors.ts';
+import { optionsForAgent, type ResolvedSessionOptions } from './options.ts';
 
 export type { GenerateReplyOptions };
 import { toStreamingSTT } from './providers.ts';
@@ -53,10 +55,12 @@ export class AgentActivity implements ActivityHost {
   private readonly tasks = new Set<Promise<unknown>>();
   /** User hooks (onEnter, onExit) run apart from speech tasks: a drain waits for speeches, not for a hung hook. */
   private readonly hooks = new Set<Promise<unknown>>();
-  private readonly rejected = new Set<string>();
+  readonly rejected = new Set<string>();
+  /** The session's options with this agent's `turnHandling` over them. */
+  readonly options: ResolvedSessionOptions;
   private readonly closeController = new AbortController();
   private recognition: Actor<typeof recognitionActor> | null = null;
-  private readonly eot: ReturnType<typeof endOfTurnPrediction>;
+  readonly eot: ReturnType<typeof endOfTurnPrediction>;
   private toolsRunning = 0;
   private drainPromise: Promise<void> | null = null;
   private started = false;
@@ -66,7 +70,7 @@ export class AgentActivity implements ActivityHost {
     readonly agent: Agent,
     readonly session: SessionHost,
   ) {
-    const o = session.options;
+    this.options = optionsForAgent(session.options, agent.turnHandling);
     const pick = <T>(agentValue: T | null | undefined, sessionValue: T | null): T | null =>
       agentValue === undefined ? sessionValue : agentValue;
     this.llm = pick(agent.llm, session.llm);
@@ -75,48 +79,23 @@ export class AgentActivity implements ActivityHost {
     const stt = pick(agent.stt, session.stt);
     this.stt = stt ? toStreamingSTT(stt, this.vad) : null;
     this.tools = flattenTools([...session.tools, ...agent.tools], `agent ${agent.id}`);
-    this.actor = createActor(
-      activityMachine.provide({
-        actions: {
-          authorizeSpeech: (_, { id }) => this.handles.get(id)?.actor.send({ type: 'AUTHORIZE' }),
-          rejectSpeech: (_, { id }) => void this.rejected.add(id),
-          pauseOutput: () => this.pauseOutput(),
-          resumeOutput: () => this.resumeOutput(),
-          interruptSpeech: (_, { id }) => {
-            const h = this.handles.get(id);
-            if (h && !h.interrupted && h.allowInterruptions) h.interrupt();
-          },
-          reportFalseInterruption: (_, { resumed }) => this.session._emit({ type: 'agent_false_interruption', resumed }),
-        },
-      }),
-      {
-        parent: session._rootActor,
-        input: {
-          minConsecutiveSpeechDelay: agent.minConsecutiveSpeechDelay ?? o.minConsecutiveSpeechDelay,
-          interruption: { mode: o.turnDetection, minDuration: o.minInterruptionDuration, minWords: o.minInterruptionWords, hasStt: this.stt !== null },
-          pauseEnabled: this.pauseEnabled(),
-          falseInterruptionTimeout: o.falseInterruptionTimeout ?? 0,
-          tools: toolEntries(this.tools),
-        },
-      },
-    );
-    const detector = o.turnDetector;
-    this.eot = endOfTurnPrediction(detector, { chatCtx: () => this.agent.chatCtx, report: (e, label) => session._reportError('turn_detector', label, e, true) });
-    this.userTurn = createActor(
-      userTurnMachine.provide({ actors: { predictEndOfTurn: this.eot.actor } }),
-      {
-        parent: this.actor,
-        input: { mode: o.turnDetection, hasStt: this.stt !== null, minDelay: o.minEndpointingDelay, maxDelay: o.maxEndpointingDelay, detector, now: Date.now() },
-      },
-    );
+    this.eot = endOfTurnPrediction(this.options.turnDetector, {
+      chatCtx: () => this.agent.chatCtx,
+      report: (e, label) => session._reportError('turn_detector', label, e, true),
+    });
+    ({ actor: this.actor, userTurn: this.userTurn } = createActivityActors(this));
     this.turns = new UserTurnPipeline(this);
     this.preemptive = new PreemptiveReplies(this);
     this.userTurn.on('endOfTurn', ({ info }) => this.turns.onEndOfTurn(info));
   }
 
+  userTurnExceeded(info: UserTurnExceededInfo): void {
+    if (!this.closed) this.runHook('onUserTurnExceeded', () => this.agent.onUserTurnExceeded({ ...info, chatCtx: this.agent.chatCtx.copy() }));
+  }
+
   /** Pausing needs the option and an output that can pause. */
   pauseEnabled(): boolean {
-    const o = this.session.options;
+    const o = this.options;
     return o.resumeFalseInterruption && o.falseInterruptionTimeout !== null && !!this.session.output.audio?.canPause;
   }
 
@@ -276,7 +255,7 @@ export class AgentActivity implements ActivityHost {
   // ------------------------------------------------------------------ speeches
 
   newHandle(opts: { allowInterruptions?: boolean; kind: 'say' | 'reply'; userInitiated: boolean; toolChoice?: ToolChoice }): SpeechHandle {
-    const allow = opts.allowInterruptions ?? this.agent.allowInterruptions ?? this.session.options.allowInterruptions;
+    const allow = opts.allowInterruptions ?? this.agent.allowInterruptions ?? this.options.allowInterruptions;
     const c = opts.toolChoice;
     const toolChoice = c === 'none' || c === 'required' || (typeof c === 'object' && c?.type === 'function') ? c : 'auto';
     const h = new SpeechHandle({
@@ -364,7 +343,8 @@ export class AgentActivity implements ActivityHost {
     const h = this.newHandle({ allowInterruptions: opts.allowInterruptions, kind: 'reply', userInitiated, toolChoice });
     this.session._emit({ type: 'speech_created', userInitiated, source: 'generate_reply', speechHandle: h });
     const userMessage = opts.userMessage ?? (opts.userInput !== undefined ? createMessage('user', opts.userInput) : undefined);
-    this.track(runReply(this, h, { chatCtx: opts.chatCtx ?? this.agent.chatCtx, userMessage, instructions: opts.instructions, toolChoice }));
+    const replyOpts = { chatCtx: opts.chatCtx ?? this.agent.chatCtx, userMessage, instructions: opts.instructions, toolChoice, prefetchTts: opts.prefetchTts };
+    this.track(runReply(this, h, replyOpts));
     if (opts.schedule !== false) this.scheduleSpeech(h);
     return h;
   }

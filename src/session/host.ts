@@ -58,6 +58,8 @@ export interface SessionHost {
 export interface ActivityHost {
   readonly agent: Agent;
   readonly session: SessionHost;
+  /** The session's options with the agent's `turnHandling` over them: what this activity runs with. */
+  readonly options: ResolvedSessionOptions;
   readonly actor: Actor<typeof activityMachine>;
   readonly userTurn: Actor<typeof userTurnMachine>;
   readonly llm: LLM | null;
@@ -101,5 +103,7 @@ export interface GenerateReplyOptions {
   schedule?: boolean;
   /** The application asked for it (default), or the framework (a user turn's reply). */
   userInitiated?: boolean;
+  /** Preemptive TTS: synthesise the first step's audio before the speech is scheduled (it plays only after). */
+  prefetchTts?: boolean;
 }
 

@@ -6,6 +6,8 @@ import type { TextTransformName } from './textPipeline.ts';
 import type { InspectionEvent, Observer } from 'xstate';
 import type { NoiseCancellation } from '../noise/rnnoise.ts';
 import type { VideoSampler, VoiceActivityVideoSampler } from '../room/videoSampler.ts';
+import { mergeTurnHandling, resolveTurnExtras, type ResolvedTurnExtras, type TurnExtrasInput } from './turnOptions.ts';
+import type { BackchannelOptions, InterruptionStateRule, PreemptiveGenerationOptions, UserTurnLimitOptions } from './turnOptions.ts';
 
 export interface TurnHandlingOptions {
   /**
@@ -13,7 +15,8 @@ export interface TurnHandlingOptions {
    * `OnnxTurnDetector` from `voicechart/plugins/turn-detector`) adds an end-of-turn model to VAD endpointing.
    */
   turnDetection?: TurnDetectionMode | TurnDetector;
-  endpointing?: { minDelay?: number; maxDelay?: number };
+  /** `mode: 'dynamic'` learns the delay from the user's pauses (EMA weight `alpha`, default 0.9), within min..max. */
+  endpointing?: { minDelay?: number; maxDelay?: number; mode?: 'fixed' | 'dynamic'; alpha?: number };
   interruption?: {
     enabled?: boolean;
     minDuration?: number;
@@ -21,7 +24,18 @@ export interface TurnHandlingOptions {
     /** null disables pausing (interruptions then always stop the speech). */
     falseInterruptionTimeout?: number | null;
     resumeFalseInterruption?: boolean;
+    /** Rules while the agent speaks / thinks; unset keys take the values above. */
+    speaking?: InterruptionStateRule;
+    thinking?: InterruptionStateRule;
+    /** Utterances made only of these phrases never interrupt the agent's speech nor get a reply meanwhile. */
+    backchannel?: BackchannelOptions;
   };
+  /** ms from the session's first audible speech during which the user's audio cannot interrupt (default 3000; null: off). */
+  aecWarmupDuration?: number | null;
+  /** Overrides the session's top-level `preemptiveGeneration` (and lets an Agent set its own). */
+  preemptiveGeneration?: boolean | PreemptiveGenerationOptions;
+  /** Limits of one ongoing user turn; past one, `Agent.onUserTurnExceeded` runs. */
+  userTurnLimit?: UserTurnLimitOptions;
 }
 
 export interface AgentSessionOptions<UserData = unknown> {
@@ -37,7 +51,7 @@ export interface AgentSessionOptions<UserData = unknown> {
   minConsecutiveSpeechDelay?: number;
   ttsTextTransforms?: TextTransformName[] | null;
   useTtsAlignedTranscript?: boolean;
-  preemptiveGeneration?: boolean;
+  preemptiveGeneration?: boolean | PreemptiveGenerationOptions;
   /** Unrecoverable errors of one kind (llm, stt, tts) tolerated before the session closes with reason `error`. */
   maxUnrecoverableErrors?: number;
   /**
@@ -57,7 +71,9 @@ export interface AgentSessionOptions<UserData = unknown> {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
 
-export interface ResolvedSessionOptions {
+export interface ResolvedSessionOptions extends ResolvedTurnExtras {
+  /** The session's own turn-handling input (sparse): an Agent's `turnHandling` is resolved over it. */
+  turnHandling: TurnHandlingOptions;
   turnDetection: TurnDetectionMode;
   turnDetector: TurnDetector | null;
   minEndpointingDelay: number;
@@ -84,7 +100,8 @@ const nonNegative = (name: string, v: number | undefined, dflt: number): number 
 };
 
 export function resolveSessionOptions(o: AgentSessionOptions<unknown>): ResolvedSessionOptions {
-  const th = o.turnHandling ?? {};
+  const th: TurnHandlingOptions = { preemptiveGeneration: o.preemptiveGeneration, ...o.turnHandling };
+  const { preemptiveEnabled, ...extras } = resolveTurnExtras(th as TurnExtrasInput);
   const td = th.turnDetection;
   const mode: TurnDetectionMode = typeof td === 'string' ? td : 'vad';
   if (!['vad', 'stt', 'manual'].includes(mode)) throw new RangeError(`turnDetection must be 'vad', 'stt', 'manual' or a detector, got ${String(td)}`);
@@ -95,6 +112,8 @@ export function resolveSessionOptions(o: AgentSessionOptions<unknown>): Resolved
   const maxToolSteps = o.maxToolSteps ?? 3;
   if (!Number.isInteger(maxToolSteps) || maxToolSteps < 0) throw new RangeError(`maxToolSteps must be a non-negative integer`);
   return {
+    turnHandling: th,
+    ...extras,
     turnDetection: mode,
     turnDetector: td && typeof td === 'object' ? validateTurnDetector(td) : null,
     minEndpointingDelay: minDelay,
@@ -110,8 +129,25 @@ export function resolveSessionOptions(o: AgentSessionOptions<unknown>): Resolved
     minConsecutiveSpeechDelay: nonNegative('minConsecutiveSpeechDelay', o.minConsecutiveSpeechDelay, 0),
     ttsTextTransforms: o.ttsTextTransforms === undefined ? ['filter_markdown', 'filter_emoji'] : o.ttsTextTransforms,
     useTtsAlignedTranscript: o.useTtsAlignedTranscript ?? false,
-    preemptiveGeneration: o.preemptiveGeneration ?? false,
+    preemptiveGeneration: preemptiveEnabled,
     maxUnrecoverableErrors: o.maxUnrecoverableErrors ?? 3,
     closeTimeout: nonNegative('closeTimeout', o.closeTimeout, 2000),
   };
+}
+
+/** The options one agent runs with: its `turnHandling` resolved over the session's, key by key. */
+export function optionsForAgent(session: ResolvedSessionOptions, agentTurnHandling: TurnHandlingOptions | undefined): ResolvedSessionOptions {
+  if (!agentTurnHandling) return session;
+  const th = mergeTurnHandling(session.turnHandling, agentTurnHandling);
+  const { ttsTextTransforms, useTtsAlignedTranscript, maxToolSteps, userAwayTimeout, minConsecutiveSpeechDelay, maxUnrecoverableErrors, closeTimeout } = session;
+  return resolveSessionOptions({
+    turnHandling: th,
+    ttsTextTransforms,
+    useTtsAlignedTranscript,
+    maxToolSteps,
+    userAwayTimeout,
+    minConsecutiveSpeechDelay,
+    maxUnrecoverableErrors,
+    closeTimeout,
+  });
 }

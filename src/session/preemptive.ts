@@ -18,12 +18,19 @@ export interface PreemptiveTarget extends ActivityHost {
   generateReply(opts: GenerateReplyOptions): SpeechHandle;
 }
 
+/** How long the user has spoken in this turn: from its first speech to now, or to its last speech if silent. */
+function spokenMs(turn: { speaking: boolean; speechStartedAt: number | null; lastSpeakingAt: number | null }, now: number): number {
+  if (turn.speechStartedAt === null) return 0;
+  return (turn.speaking ? now : (turn.lastSpeakingAt ?? now)) - turn.speechStartedAt;
+}
+
 /** Attempts per user turn: a transcript that keeps changing stops being speculated on. */
 const MAX_ATTEMPTS = 3;
 
 /**
  * Preemptive generation: at each final transcript, before the turn commits, the reply is generated (never
  * scheduled, so never played); at the commit it is used if the transcript, context and tools are unchanged.
+ * With `preemptiveTts` its first step's audio is synthesised too, and waits in a buffer for the commit.
  */
 export class PreemptiveReplies {
   private current: Speculation | null = null;
@@ -33,20 +40,25 @@ export class PreemptiveReplies {
 
   maybeStart(): void {
     const act = this.act;
-    if (!act.session.options.preemptiveGeneration || !act.llm) return;
+    const o = act.options;
+    if (!o.preemptiveGeneration || !act.llm) return;
     if (!act.actor.getSnapshot().context.acceptingTurns) return;
     const current = act.facts();
     if (current && !current.interrupted) return;
     if (this.attempts >= MAX_ATTEMPTS) return;
     // A final transcript that arrives after the turn committed finds nothing pending: no empty request.
-    const transcript = act.userTurn.getSnapshot().context.transcript;
+    const turn = act.userTurn.getSnapshot().context;
+    const transcript = turn.transcript;
     if (!transcript.trim()) return;
+    // A long monologue is likely to go on: speculating on it would waste the LLM (and the TTS).
+    if (spokenMs(turn, Date.now()) > o.preemptiveMaxSpeechDuration) return;
     if (this.current && this.current.transcript === transcript) return;
     this.cancel();
     this.attempts++;
     const userMessage = createMessage('user', transcript);
     const ctx = act.agent.chatCtx.copy();
-    const handle = act.generateReply({ userMessage, chatCtx: ctx, schedule: false, userInitiated: false });
+    const prefetchTts = o.preemptiveTts && !!act.tts && !!act.session.output.audio;
+    const handle = act.generateReply({ userMessage, chatCtx: ctx, schedule: false, userInitiated: false, prefetchTts });
     this.current = { handle, transcript, userMessage, ctxItems: [...ctx.items], tools: [...act.tools] };
   }
 

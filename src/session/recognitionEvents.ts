@@ -1,5 +1,5 @@
 import type { RecognitionEvent } from '../../actors/recognition.ts';
-import type { CurrentSpeechFacts } from '../../machines/activity.ts';
+import { isAudible, type CurrentSpeechFacts } from '../../machines/activity.ts';
 import type { ActivityHost } from './host.ts';
 import { countWords } from './words.ts';
 
@@ -10,9 +10,20 @@ export interface RecognitionTarget extends ActivityHost {
   readonly preemptive: { maybeStart(): void };
 }
 
-const pendingWords = (act: RecognitionTarget): number => {
+/** What the user said so far in this turn (finals and the interim), and its word count. */
+const pending = (act: RecognitionTarget): { words: number; transcript: string } => {
   const c = act.userTurn.getSnapshot().context;
-  return countWords(`${c.transcript} ${c.interim}`);
+  const transcript = `${c.transcript} ${c.interim}`.trim();
+  return { words: countWords(transcript), transcript };
+};
+
+/**
+ * The AEC warm-up window while the agent is audible: what the STT hears now is mostly the agent's own echo, so its
+ * transcripts are not the user's (the reference feeds the STT silence meanwhile). The state is the activity's.
+ */
+const inEchoWindow = (act: RecognitionTarget): boolean => {
+  const snap = act.actor.getSnapshot();
+  return snap.matches({ aec: 'warming' }) && isAudible(snap.context);
 };
 
 /**
@@ -44,7 +55,7 @@ export function routeRecognition(act: RecognitionTarget, r: RecognitionEvent): v
       act.userStateAt = null;
       act.actor.send({ type: 'USER_SPEECH_START', current: act.facts() });
     } else if (ev.type === 'inference_done') {
-      if (ev.speaking) act.actor.send({ type: 'AUDIO_ACTIVITY', speechDuration: ev.speechDuration, words: pendingWords(act), current: act.facts() });
+      if (ev.speaking) act.actor.send({ type: 'AUDIO_ACTIVITY', speechDuration: ev.speechDuration, ...pending(act), current: act.facts() });
     } else {
       const at = now - ev.silenceDuration - ev.inferenceDuration;
       act.userStateAt = at;
@@ -55,6 +66,7 @@ export function routeRecognition(act: RecognitionTarget, r: RecognitionEvent): v
     return;
   }
   const ev = r.event;
+  if ((ev.type === 'interim_transcript' || ev.type === 'preflight_transcript' || ev.type === 'final_transcript') && inEchoWindow(act)) return;
   const alt = ev.alternatives?.[0];
   const text = alt?.text ?? '';
   switch (ev.type) {
@@ -63,25 +75,25 @@ export function routeRecognition(act: RecognitionTarget, r: RecognitionEvent): v
       session._emit({ type: 'user_input_transcribed', transcript: text, isFinal: false, language: alt?.language, speakerId: alt?.speakerId });
       act.userTurn.send({ type: 'INTERIM_TRANSCRIPT', text, at: now });
       if (!act.vad && text.trim()) {
-        act.actor.send({ type: 'AUDIO_ACTIVITY', speechDuration: Number.POSITIVE_INFINITY, words: pendingWords(act), current: act.facts() });
+        act.actor.send({ type: 'AUDIO_ACTIVITY', speechDuration: Number.POSITIVE_INFINITY, ...pending(act), current: act.facts() });
       }
       break;
     case 'final_transcript': {
       if (!text.trim()) break;
       session._emit({ type: 'user_input_transcribed', transcript: text, isFinal: true, language: alt?.language, speakerId: alt?.speakerId });
       act.userTurn.send({ type: 'FINAL_TRANSCRIPT', text, confidence: alt?.confidence, at: now });
-      act.actor.send({ type: 'FINAL_TRANSCRIPT', words: pendingWords(act), current: act.facts() });
+      act.actor.send({ type: 'FINAL_TRANSCRIPT', ...pending(act), language: alt?.language, current: act.facts() });
       session._userHeard();
       act.preemptive.maybeStart();
       break;
     }
     case 'start_of_speech':
-      if (session.options.turnDetection === 'stt') act.userTurn.send({ type: 'STT_SPEECH_START', at: now });
+      if (act.options.turnDetection === 'stt') act.userTurn.send({ type: 'STT_SPEECH_START', at: now });
       // Without a VAD, the STT's own speech events say who holds the floor.
       if (!act.vad) act.actor.send({ type: 'USER_SPEECH_START', current: act.facts() });
       break;
     case 'end_of_speech':
-      if (session.options.turnDetection === 'stt') act.userTurn.send({ type: 'STT_SPEECH_END', at: now });
+      if (act.options.turnDetection === 'stt') act.userTurn.send({ type: 'STT_SPEECH_END', at: now });
       if (!act.vad) act.actor.send({ type: 'USER_SPEECH_END' });
       break;
   }

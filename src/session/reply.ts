@@ -1,4 +1,4 @@
-import { from, isObservable, Observable, shareReplay } from 'rxjs';
+import { defer, EMPTY, from, isObservable, Observable, shareReplay, switchMap } from 'rxjs';
 import { startLLMInference } from '../../actors/llmInference.ts';
 import { offeredToolNames } from '../../machines/speech.ts';
 import type { Agent } from '../agent.ts';
@@ -12,6 +12,7 @@ import type { SpeechHandle } from './speechHandle.ts';
 import { speechScope } from './speechContext.ts';
 import { makeRunContext, speakFiller } from './runContext.ts';
 import { executeToolCall, type ToolResult } from './toolExecution.ts';
+import { prefetchSpeechAudio } from './prefetchedSpeech.ts';
 
 export type SayInput = string | AsyncIterable<string> | Observable<string>;
 
@@ -46,6 +47,8 @@ export interface ReplyOptions {
   userMessage?: ChatMessage;
   instructions?: string;
   toolChoice: ToolChoice;
+  /** Preemptive TTS: the first step's audio is synthesised before the speech is scheduled. */
+  prefetchTts?: boolean;
 }
 
 /**
@@ -84,6 +87,9 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
           node: (c, t, s) => act.agent.llmNode(c, t, s),
         },
       );
+      // Only a speculative reply's first step (not yet scheduled) is synthesised ahead; it still plays after the commit.
+      const firstSegment$ = defer(() => from(gen.segment(0))).pipe(switchMap((seg) => seg ?? EMPTY));
+      const prefetched = opts.prefetchTts && !h.scheduled ? prefetchSpeechAudio(act, h, firstSegment$) : undefined;
       await h.whenScheduled();
       if (userMessagePending && h.scheduled) {
         // The user's message joins the agent's context and the history once its reply is really scheduled.
@@ -98,12 +104,13 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
       }
       const replyStartedAt = Date.now();
       const running = startTools(act, h, gen.toolCalls$, toolChoice, tools, fillerOf);
-      // Each FlushSentinel of the llmNode ends a segment: one assistant message per segment the user heard.
+      // Each FlushSentinel of the llmNode ends a segment: one assistant message per segment the user heard. A
+      // preemptive TTS buffer holds the first segment's audio only.
       for (let i = 0; ; i++) {
         const segment = i === 0 ? await gen.segment(0) : await Promise.race([gen.segment(i), h.whenInterrupted().then(() => null)]);
         if (!segment || (i > 0 && h.interrupted)) break;
         const startedAt = i === 0 ? replyStartedAt : Date.now();
-        const step = await speakStep(act, h, segment);
+        const step = await speakStep(act, h, segment, i === 0 ? prefetched : undefined);
         addAssistantMessage(act, h, ctx, step, i === 0 ? gen.id : undefined, startedAt, {
           llm: i === 0 ? gen : undefined,
           userStoppedSpeakingAt: firstSpoken ? opts.userMessage?.metrics?.stoppedSpeakingAt : undefined,

@@ -59,15 +59,25 @@ export class UserTurnPipeline {
       this.fence(info);
       return;
     }
-    const ev = { type: 'END_OF_TURN' as const, words: countWords(info.transcript), current: act.facts() };
+    const ev = { type: 'END_OF_TURN' as const, words: countWords(info.transcript), transcript: info.transcript, current: act.facts(), info };
     if (!snap.can(ev)) {
-      // Too few words to interrupt the agent: keep accumulating the transcript.
+      // The rules of the agent's state hold the turn (too few words, AEC warm-up): keep accumulating the transcript.
       act.preemptive.cancel();
       return;
     }
-    act.actor.send(ev);
-    act.userTurn.send({ type: 'TURN_ACCEPTED' });
+    act.actor.send(ev); // the machine accepts the turn (`accept`) or drops a backchannel (`drop`)
+  }
+
+  /** The activity machine accepted the committed turn: it is answered, in order. */
+  accept(info: EndOfTurnInfo): void {
+    this.act.userTurn.send({ type: 'TURN_ACCEPTED' });
     this.enqueue(info);
+  }
+
+  /** Only backchannel while the agent spoke ("mhm"): not a turn, so neither answered nor kept in the history. */
+  drop(): void {
+    this.act.preemptive.cancel();
+    this.act.userTurn.send({ type: 'TURN_ACCEPTED' });
   }
 
   /** Answers a user turn that the previous activity could not take because it was handing over. */

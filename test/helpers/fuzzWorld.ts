@@ -114,6 +114,9 @@ export async function runFuzzScript(script: FuzzScript, opts: { onViolation?: (v
     tts,
     tools: [lookup, transfer],
     preemptiveGeneration: script.preemptive,
+    // The invariants (every utterance reaches the history) assume the STT hears the user even during the agent's
+    // first speech, which the AEC warm-up's echo window deliberately does not: off here (test/turnHandling*.test.ts).
+    turnHandling: { aecWarmupDuration: 0 },
     inspect: actors.inspect,
   });
   const device = new FakeAudioOutput({ canPause: script.canPause });

@@ -41,6 +41,8 @@ export async function startHarness(o: HarnessOptions = {}) {
     llm,
     tts,
     ...o.session,
+    // Scenarios barge in during the agent's first speech: the AEC warm-up (default 3000 ms) is off unless a test sets it.
+    turnHandling: { aecWarmupDuration: 0, ...o.session?.turnHandling },
   });
   const output = new FakeAudioOutput({ canPause: o.canPause ?? false });
   const text = new FakeTextOutput();

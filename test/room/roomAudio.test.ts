@@ -49,7 +49,8 @@ describe.skipIf(!env)('RoomIO with an rtc-node user on a real LiveKit server', (
     const mic = await Microphone.publish(userRoom);
     const stt = new VadScriptedSTT(vad, opts.transcripts ?? ['What time is it?']);
     const llm = opts.llm ?? new FakeLLM([{ input: 'What time is it?', content: REPLY, ttft: 100, duration: 300 }]);
-    const session = new AgentSession({ vad, stt, llm, tts: new FliteTTS(), userAwayTimeout: null });
+    // The user's "microphone" publishes files (no echo path), and a test barges in during the first reply: no AEC warm-up.
+    const session = new AgentSession({ vad, stt, llm, tts: new FliteTTS(), userAwayTimeout: null, turnHandling: { aecWarmupDuration: 0 } });
     const events: AgentSessionEvent[] = [];
     session.events$.subscribe((e) => events.push(e));
     await session.start({

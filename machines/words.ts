@@ -1,0 +1,30 @@
+/** Word handling for turn rules: CJK, kana, Thai and Hangul characters count one word each. Pure, shared by the
+ * machines (user-turn limits, backchannel phrases) and the runtime (interruption word counts). */
+const CHAR_WORD = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\uac00-\ud7af]/u;
+const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
+
+export function splitWords(text: string): string[] {
+  const words: string[] = [];
+  for (const token of text.split(/\s+/)) {
+    if (!token || !HAS_WORD_CHAR.test(token)) continue;
+    let run = '';
+    for (const ch of token) {
+      if (CHAR_WORD.test(ch)) {
+        if (run && HAS_WORD_CHAR.test(run)) words.push(run);
+        run = '';
+        words.push(ch);
+      } else run += ch;
+    }
+    if (run && HAS_WORD_CHAR.test(run)) words.push(run);
+  }
+  return words;
+}
+
+export const countWords = (text: string): number => splitWords(text).length;
+
+/** Lower-case words without punctuation ("Uh-huh," → "uh-huh", "OK." → "ok"): what phrase and transcript
+ * comparisons look at. Inner hyphens and apostrophes are kept so "uh-huh" and "don't" stay one word. */
+export const normalizedWords = (text: string): string[] =>
+  splitWords(text.toLowerCase())
+    .map((w) => w.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, ''))
+    .filter((w) => w.length > 0);

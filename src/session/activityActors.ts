@@ -1,0 +1,97 @@
+import { createActor, type Actor, type AnyActorLogic } from 'xstate';
+import { activityMachine } from '../../machines/activity.ts';
+import { userTurnMachine, type EndOfTurnInfo, type UserTurnExceededInfo } from '../../machines/userTurn.ts';
+import type { Agent } from '../agent.ts';
+import type { FunctionTool } from '../llm/tools.ts';
+import { toolEntries } from '../llm/toolset.ts';
+import type { STT } from '../providers/types.ts';
+import { aecWarmupInput, aecWarmupOpened } from './aecWarmup.ts';
+import type { SessionHost } from './host.ts';
+import type { ResolvedSessionOptions } from './options.ts';
+import type { SpeechHandle } from './speechHandle.ts';
+
+/** What the activity's machines are wired to. */
+export interface ActivityWiring {
+  readonly agent: Agent;
+  readonly session: SessionHost;
+  readonly options: ResolvedSessionOptions;
+  readonly handles: Map<string, SpeechHandle>;
+  /** Speeches the scheduler refused (draining or handing off). */
+  readonly rejected: Set<string>;
+  readonly stt: STT | null;
+  pauseOutput(): void;
+  resumeOutput(): void;
+  pauseEnabled(): boolean;
+  /** Created after the actors; the actions reach it only when they run. */
+  readonly turns: { accept(info: EndOfTurnInfo): void; drop(): void };
+  userTurnExceeded(info: UserTurnExceededInfo): void;
+  /** The tools offered (flattened), for the machines' offer rules. */
+  readonly tools: readonly FunctionTool[];
+  /** The end-of-turn model's prediction actor (src/turn). */
+  readonly eot: { actor: AnyActorLogic };
+}
+
+/**
+ * The activity's two machines (the activity under the session's root, the user turn under the activity), given
+ * this agent's options and provided with the runtime's effects. The machines decide; these callbacks act.
+ */
+export function createActivityActors(act: ActivityWiring): { actor: Actor<typeof activityMachine>; userTurn: Actor<typeof userTurnMachine> } {
+  const { session, options: o } = act;
+  const now = Date.now();
+  const actor = createActor(
+    activityMachine.provide({
+      actions: {
+        authorizeSpeech: (_, { id }) => act.handles.get(id)?.actor.send({ type: 'AUTHORIZE' }),
+        rejectSpeech: (_, { id }) => void act.rejected.add(id),
+        pauseOutput: () => act.pauseOutput(),
+        resumeOutput: () => act.resumeOutput(),
+        interruptSpeech: (_, { id }) => {
+          const h = act.handles.get(id);
+          if (h && !h.interrupted && h.allowInterruptions) h.interrupt();
+        },
+        reportFalseInterruption: (_, { resumed }) => session._emit({ type: 'agent_false_interruption', resumed }),
+        acceptTurn: (_, { info }) => info && act.turns.accept(info),
+        dropTurn: () => act.turns.drop(),
+        aecWarmupStarted: () => aecWarmupOpened(session, Date.now()),
+      },
+    }),
+    {
+      parent: session._rootActor,
+      input: {
+        minConsecutiveSpeechDelay: act.agent.minConsecutiveSpeechDelay ?? o.minConsecutiveSpeechDelay,
+        interruption: {
+          mode: o.turnDetection,
+          minDuration: o.minInterruptionDuration,
+          minWords: o.minInterruptionWords,
+          hasStt: act.stt !== null,
+          speaking: o.speakingInterruption,
+          thinking: o.thinkingInterruption,
+        },
+        backchannel: o.backchannelPhrases,
+        ...aecWarmupInput(session, o.aecWarmupDuration, now),
+        pauseEnabled: act.pauseEnabled(),
+        falseInterruptionTimeout: o.falseInterruptionTimeout ?? 0,
+        tools: toolEntries(act.tools),
+      },
+    },
+  );
+  const detector = o.turnDetector;
+  const userTurn = createActor(
+    userTurnMachine.provide({ actors: { predictEndOfTurn: act.eot.actor as never } }),
+    {
+      parent: actor,
+      input: {
+        mode: o.turnDetection,
+        hasStt: act.stt !== null,
+        minDelay: o.minEndpointingDelay,
+        maxDelay: o.maxEndpointingDelay,
+        detector,
+        now,
+        endpointing: { mode: o.endpointingMode, alpha: o.endpointingAlpha },
+        userTurnLimit: o.userTurnLimit,
+      },
+    },
+  );
+  userTurn.on('userTurnExceeded', ({ info }) => act.userTurnExceeded(info));
+  return { actor, userTurn };
+}
