@@ -58,6 +58,8 @@ export interface ActivityContext {
   toolSteps: string[];
   /** The user holds the floor (VAD, or STT without VAD): no speech starts playing meanwhile. */
   userSpeaking: boolean;
+  /** Paused for an AgentTask: no speech is authorised, no turn accepted; `acceptingTurns` to restore on resume. */
+  suspended: { acceptingTurns: boolean } | null;
 }
 
 export type ActivityEvent =
@@ -78,6 +80,9 @@ export type ActivityEvent =
   | { type: 'BLOCK_TURNS' }
   | { type: 'PAUSE_SCHEDULING' }
   | { type: 'CAN_PAUSE_CHANGED'; pauseEnabled: boolean }
+  /** An AgentTask takes the conversation: hold the queue (the speech playing finishes), take no turns. */
+  | { type: 'SUSPEND' }
+  | { type: 'RESUME' }
   /** Stops a child the runtime created under this actor (recognition, user turn). */
   | { type: 'STOP_CHILD'; ref: AnyActorRef };
 
@@ -116,6 +121,8 @@ export const activityMachine = setup({
   },
   guards: {
     queueNotEmpty: ({ context }) => context.queue.length > 0,
+    suspended: ({ context }) => context.suspended !== null,
+    nothingCurrent: ({ context }) => context.current === null,
     hasCooldown: ({ context }) => context.minConsecutiveSpeechDelay > 0,
     isCurrent: ({ context, event }) => 'id' in event && event.id === context.current,
     isPausedSpeech: ({ context, event }) => 'id' in event && context.paused?.id === event.id,
@@ -173,8 +180,10 @@ export const activityMachine = setup({
     /** A pre-emptive pause becomes a real (resumable, reported) interruption once the user's speech counts. */
     makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.falseInterruptionTimeout } })),
     clearPause: assign({ paused: null }),
-    blockTurns: assign({ acceptingTurns: false }),
-    pauseScheduling: assign({ acceptingTurns: false, acceptingSpeech: false }),
+    blockTurns: assign(({ context }) => ({ acceptingTurns: false, suspended: context.suspended && { acceptingTurns: false } })),
+    pauseScheduling: assign(({ context }) => ({ acceptingTurns: false, acceptingSpeech: false, suspended: context.suspended && { acceptingTurns: false } })),
+    suspend: assign(({ context }) => ({ suspended: context.suspended ?? { acceptingTurns: context.acceptingTurns }, acceptingTurns: false })),
+    resume: assign(({ context }) => ({ acceptingTurns: context.suspended?.acceptingTurns ?? context.acceptingTurns, suspended: null })),
     setCanPause: assign({
       pauseEnabled: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? event.pauseEnabled : context.pauseEnabled),
     }),
@@ -207,6 +216,7 @@ export const activityMachine = setup({
     toolsRunning: 0,
     toolSteps: [],
     userSpeaking: false,
+    suspended: null,
   }),
   on: {
     // The runtime creates children in this actor's system (`parent`); only the parent may stop them.
@@ -223,6 +233,8 @@ export const activityMachine = setup({
     BLOCK_TURNS: { actions: 'blockTurns' },
     PAUSE_SCHEDULING: { actions: 'pauseScheduling' },
     CAN_PAUSE_CHANGED: { actions: 'setCanPause' },
+    SUSPEND: { actions: 'suspend' },
+    RESUME: { actions: 'resume' },
     // A committed turn may be accepted only while the activity takes new turns and the min-words rule holds.
     END_OF_TURN: [
       { guard: not('acceptsTurns') },
@@ -259,7 +271,7 @@ export const activityMachine = setup({
     scheduler: {
       initial: 'idle',
       states: {
-        idle: { always: { guard: 'queueNotEmpty', target: 'selecting' } },
+        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'selecting' } },
         selecting: { entry: 'popNext', always: 'authorized' },
         authorized: {
           entry: { type: 'authorizeSpeech', params: ({ context }) => ({ id: context.current! }) },
@@ -281,6 +293,14 @@ export const activityMachine = setup({
       states: {
         free: { on: { USER_SPEECH_START: { target: 'user', actions: 'userStartsSpeaking' } } },
         user: { on: { USER_SPEECH_END: { target: 'free', actions: 'userStopsSpeaking' } } },
+      },
+    },
+    /** For an AgentTask: `quiet` once suspended and no speech of this activity holds the output. */
+    suspension: {
+      initial: 'running',
+      states: {
+        running: { always: { guard: and(['suspended', 'nothingCurrent']), target: 'quiet' } },
+        quiet: { always: { guard: not('suspended'), target: 'running' } },
       },
     },
     pause: {
