@@ -76,6 +76,10 @@ describe('AgentTask from a tool', () => {
     expect(snap.value).toMatchObject({ running: { agent: 'inTask' } });
     expect(snap.context.taskStack).toEqual([{ agent: 'task_1', id: 'collect_email', status: 'running', error: null }]);
     expect(JSON.parse(JSON.stringify(snap.context))).toEqual(snap.context);
+    // The task's activity is a child of the session actor like any agent's; the caller's is paused, not stopped.
+    const stack = (h.session as any).stack;
+    expect(stack.current.actor._parent).toBe(h.session._rootActor);
+    expect(stack.paused[0].actor.getSnapshot()).toMatchObject({ status: 'active', context: { suspended: { acceptingTurns: true } } });
     await h.at(16000);
     expect(emails).toEqual(['a@b.c']);
     expect(h.session.currentAgent).toBe(h.agent);
