@@ -100,6 +100,7 @@ export const sessionMachine = setup({
     noTasks: ({ context }) => context.taskStack.length === 0,
     /** Some running task finished: the top one ends (cancelled, when it is not the one that finished). */
     someTaskFinished: ({ context }) => context.taskStack.some(finished),
+    topFinished: ({ context }) => context.taskStack.length > 0 && finished(top(context)!),
     errorBudgetSpent: ({ context, event }) =>
       event.type === 'MODEL_FAILED' && context.errorCounts[event.kind] + 1 > context.maxUnrecoverableErrors,
   },
@@ -237,6 +238,8 @@ export const sessionMachine = setup({
             /** The caller's activity pauses (its playing step ends first), the task's activity starts. */
             startingTask: {
               entry: 'pushTask',
+              // Finished (or cancelled) before it took over: it ends now, without taking the conversation.
+              always: { guard: 'topFinished', target: 'endingTask' },
               invoke: {
                 src: 'startTask',
                 input: ({ context }) => ({ agent: top(context)!.agent }),

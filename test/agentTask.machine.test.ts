@@ -101,6 +101,17 @@ describe('session machine: tasks', () => {
     expect(w.stack()).toEqual(['t1:running', 't2:starting']);
   });
 
+  it('a task that finishes before it took over ends at once (its start is abandoned)', async () => {
+    const w = await running();
+    w.actor.send({ type: 'TASK_STARTED', agent: 't1', id: 'x' });
+    w.actor.send({ type: 'TASK_FAILED', agent: 't1', error: { name: 'AgentTaskCancelledError', message: 'interrupted' } });
+    expect(w.agentState()).toBe('endingTask');
+    expect(w.log.at(-1)).toBe('endTask {"agent":"t1","cancelled":false}');
+    w.end.release();
+    await w.tick();
+    expect(w.agentState()).toBe('active');
+  });
+
   it('a task that fails to start ends at once (its await rejects), the caller resumes', async () => {
     const w = await running();
     w.actor.send({ type: 'TASK_STARTED', agent: 't1', id: 'x' });

@@ -133,6 +133,27 @@ describe('AgentTask from a tool', () => {
     await h.session.close();
   });
 
+  it('the user interrupts the caller before the task took over: the task is cancelled and never speaks', async () => {
+    const errors: string[] = [];
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 500, transcript: 'sign me up' }, { start: 2000, end: 2800, transcript: 'no wait' }],
+      llm: [
+        { input: 'sign me up', content: 'Sure, let me set up your account right now for you.', toolCalls: [{ name: 'register', arguments: {} }] },
+        { input: 'no wait', content: 'Okay.' },
+      ],
+      tts: [{ input: 'Sure, let me set up your account right now for you.', duration: 4000 }],
+      session: { tools: [registerTool([], errors)] },
+    });
+    await h.at(9000);
+    expect(errors).toEqual(['AgentTaskCancelledError: AgentTask collect_email was cancelled: the speech that awaited it was interrupted']);
+    const lines = historyText(h.session);
+    expect(lines.filter((l) => l.includes('collect_email') || l.includes('What is your email?'))).toEqual([]);
+    // The user's turn, said while the caller was pausing, is answered by the caller.
+    expect(lines.slice(-2)).toEqual(['user: no wait', 'assistant: Okay.']);
+    expect(h.session.currentAgent).toBe(h.agent);
+    await h.session.close();
+  });
+
   it('awaited outside a tool or hook, a task rejects at once with a clear error', async () => {
     const h = await startHarness();
     await expect(async () => await new CollectEmail()).rejects.toThrow(/must be awaited inside a tool or a hook/);

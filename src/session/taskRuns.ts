@@ -51,6 +51,7 @@ export class TaskRuns {
     run.caller = caller;
     // One speech at a time: the caller's speech that is playing (often the step whose tool awaits) ends first.
     await waitFor(caller.actor, (s) => s.matches({ suspension: 'quiet' }), { signal });
+    signal.throwIfAborted();
     const task = run.task;
     if (!task._ownChatCtx) task.chatCtx.items.splice(0, task.chatCtx.items.length, ...caller.agent.chatCtx.items.filter((i) => i.id !== 'instructions'));
     const act = new AgentActivity(task, this.session);
@@ -137,8 +138,11 @@ export class TaskRuns {
     this.stack.agent = caller.agent;
     if (act && !caller.closed) this.stack.recordHandoff(caller, run.task.id);
     caller.actor.send({ type: 'RESUME' });
-    if (act) this.stack.moveConversation(act, caller);
-    else this.stack.moveConversation(caller, caller);
+    this.stack.moveConversation(act ?? caller, caller);
+    // A turn the caller fenced while it was pausing is its own to answer now.
+    const own = caller.turns.fencedTurn;
+    caller.turns.fencedTurn = null;
+    if (own && !caller.closed) caller.turns.takeOver(own);
   }
 
   private get(key: string): Run {

@@ -2,6 +2,8 @@ import { Agent, type AgentOptions } from '../agent.ts';
 import type { ActivityHost } from '../session/host.ts';
 import { speechScope } from '../session/speechContext.ts';
 
+import { AgentTaskCancelledError } from '../session/taskRuns.ts';
+
 export { AgentTaskCancelledError, AgentTaskClosedError } from '../session/taskRuns.ts';
 
 export interface AgentTaskOptions extends AgentOptions {
@@ -70,7 +72,8 @@ export class AgentTask<T = unknown> extends Agent implements PromiseLike<T> {
         else if (error) reject(error);
         else reject(new Error(`AgentTask ${this.id} ended without completing`));
       };
-      const caller = speechScope.getStore()?.activity as ActivityHost | undefined;
+      const scope = speechScope.getStore();
+      const caller = scope?.activity as ActivityHost | undefined;
       if (!caller || caller.closed) {
         reject(new Error(`AgentTask ${this.id} must be awaited inside a tool or a hook (onEnter) of a running agent`));
         return;
@@ -82,8 +85,15 @@ export class AgentTask<T = unknown> extends Agent implements PromiseLike<T> {
         reject(e);
         return;
       }
-      // Completed before its await (e.g. in the constructor): it starts and ends at once.
+      // Completed before its await (e.g. in the constructor): it ends at once.
       if (this.outcome) caller.session._taskFinished(this.key, this.outcome.ok ? null : this.outcome.error);
+      // Awaited by a tool whose speech is interrupted (the tool's output is "cancelled"): nobody waits any more.
+      const signal = (scope?.handle as { abortSignal?: AbortSignal } | null)?.abortSignal;
+      const cancel = () => {
+        if (!this.outcome) this.complete(new AgentTaskCancelledError(`AgentTask ${this.id} was cancelled: the speech that awaited it was interrupted`));
+      };
+      if (signal?.aborted) cancel();
+      else signal?.addEventListener('abort', cancel, { once: true });
     });
     return this.promise;
   }
