@@ -154,6 +154,35 @@ describe('AgentTask from a tool', () => {
     await h.session.close();
   });
 
+  it('the user speaking as the task takes over: the paused caller is not left holding the floor', async () => {
+    class Timed extends AgentTask<string> {
+      constructor() {
+        super({ instructions: 'timed' });
+      }
+      override onEnter() {
+        setTimeout(() => this.complete('late'), 3000);
+      }
+    }
+    const go = functionTool({ name: 'go', description: '', execute: async () => `got ${await new Timed()}` });
+    const h = await startHarness({
+      // "uh huh" begins just before the task takes over (its VAD start reaches the caller) and ends at the task.
+      utterances: [{ start: 0, end: 500, transcript: 'go' }, { start: 1100, end: 2500, transcript: '' }],
+      llm: [
+        { input: 'go', toolCalls: [{ name: 'go', arguments: {} }], ttft: 300, duration: 300 },
+        { input: 'got late', content: 'Got it.' },
+      ],
+      agent: new Agent({ instructions: 'caller', tools: [go] }),
+    });
+    await h.at(2000);
+    expect(h.session.currentAgent).toBeInstanceOf(Timed);
+    expect(h.session.userState).toBe('speaking');
+    await h.at(10000);
+    expect(historyText(h.session).slice(-2)).toEqual(['output go: got late', 'assistant: Got it.']);
+    expect(h.session.userState).toBe('listening');
+    expect(h.session.agentState).toBe('listening');
+    await h.session.close();
+  });
+
   it('awaited outside a tool or hook, a task rejects at once with a clear error', async () => {
     const h = await startHarness();
     await expect(async () => await new CollectEmail()).rejects.toThrow(/must be awaited inside a tool or a hook/);

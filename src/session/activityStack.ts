@@ -64,6 +64,10 @@ export class ActivityStack {
     from.turns.fencedTurn = null;
     if (carried) from.userTurn.send({ type: 'CLEAR_TURN' });
     from.detachAudio();
+    // The input left `from`: speech it heard begin will not be heard ending there (it would hold the floor).
+    const now = Date.now();
+    if (from.userTurn.getSnapshot().matches({ user: 'speaking' })) from.userTurn.send({ type: 'VAD_SPEECH_END', at: now, now });
+    if (from.actor.getSnapshot().matches({ floor: 'user' })) from.actor.send({ type: 'USER_SPEECH_END' });
     const audio = this.session.input.audio;
     if (audio && !to.closed) to.attachAudio(audio);
     if (fenced) to.turns.takeOver(fenced);
