@@ -72,8 +72,13 @@ export class ActivityStack {
     if (audio && !to.closed) to.attachAudio(audio);
     if (fenced) to.turns.takeOver(fenced);
     if (carried) to.userTurn.send({ type: 'CARRY_OVER', ...carried, at: Date.now() });
-    this.session._onAgentState(to, to.actor.getSnapshot().value.agent as string);
-    this.session._onUserState(to, to.userTurn.getSnapshot().value.user as never);
+    this.syncStates(to);
+  }
+
+  /** The session's agent and user states are `act`'s from now on. */
+  syncStates(act: AgentActivity): void {
+    this.session._onAgentState(act, act.actor.getSnapshot().value.agent as string);
+    this.session._onUserState(act, act.userTurn.getSnapshot().value.user as never);
   }
 
   /** Closes every activity, the top first; resolves whatever happens (failures are reported). */

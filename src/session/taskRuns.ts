@@ -62,6 +62,8 @@ export class TaskRuns {
     this.stack.next = null;
     this.stack.agent = task;
     await act.start();
+    // Finished (or the session closed) while starting: the conversation stays with the caller.
+    signal.throwIfAborted();
     this.stack.moveConversation(caller, act);
   }
 
@@ -138,7 +140,8 @@ export class TaskRuns {
     this.stack.agent = caller.agent;
     if (act && !caller.closed) this.stack.recordHandoff(caller, run.task.id);
     caller.actor.send({ type: 'RESUME' });
-    this.stack.moveConversation(act ?? caller, caller);
+    if (act) this.stack.moveConversation(act, caller);
+    else this.stack.syncStates(caller);
     // A turn the caller fenced while it was pausing is its own to answer now.
     const own = caller.turns.fencedTurn;
     caller.turns.fencedTurn = null;
