@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { Agent, AgentTask, AgentTaskClosedError, functionTool, type ChatItem } from '../src/index.ts';
+import type { InspectionEvent } from 'xstate';
 import { historyText, startHarness, useVirtualTime } from './helpers/harness.ts';
 
 beforeEach(useVirtualTime);
@@ -313,6 +314,47 @@ describe('AgentTask from onEnter, nested, and at close', () => {
     expect(taskActivity.actor.getSnapshot().status).toBe('stopped');
     expect(callerActivity.actor.getSnapshot().status).toBe('stopped');
     expect((h.session._rootActor as any).getSnapshot().context.taskStack).toEqual([]);
+  });
+
+  it('the inspector sees the task as session states; interrupt() and drain() act on the task first', async () => {
+    const states: string[] = [];
+    const inspect = (e: InspectionEvent) => {
+      if (e.type !== '@xstate.snapshot' || (e.actorRef as any)._parent) return; // the session actor only
+      const v = (e.snapshot as any).value;
+      const agent = typeof v === 'object' && v.running ? v.running.agent : null;
+      if (agent && states.at(-1) !== agent) states.push(agent);
+    };
+    class Talker extends AgentTask<string> {
+      constructor() {
+        super({ instructions: 'talker' });
+      }
+      override onEnter() {
+        this.session.say('A long story about many things that takes a while to tell.');
+      }
+    }
+    const errors: string[] = [];
+    const go = functionTool({
+      name: 'go',
+      description: '',
+      execute: async () => {
+        await new Talker().catch((e: Error) => errors.push(e.name));
+      },
+    });
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 500, transcript: 'go' }],
+      llm: [{ input: 'go', toolCalls: [{ name: 'go', arguments: {} }] }],
+      tts: [{ input: 'A long story about many things that takes a while to tell.', duration: 5000 }],
+      session: { tools: [go], inspect },
+    });
+    await h.at(2500);
+    expect(h.session.agentState).toBe('speaking');
+    await h.session.interrupt();
+    expect(h.output.segments.at(-1)!.interrupted).toBe(true);
+    expect(h.session.currentAgent).toBeInstanceOf(Talker);
+    await h.session.drain();
+    expect(errors).toEqual(['AgentTaskClosedError']);
+    expect(states).toEqual(['active', 'startingTask', 'inTask']);
+    expect(h.session.lifecycle).toBe('closed');
   });
 
   it('a handoff from inside a task is refused with an error event; the task keeps the conversation', async () => {

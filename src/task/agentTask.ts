@@ -59,8 +59,16 @@ export class AgentTask<T = unknown> extends Agent implements PromiseLike<T> {
   }
 
   // Awaiting the task starts it (once); later awaits share the outcome.
-  then<R1 = T, R2 = never>(onDone?: ((v: T) => R1 | PromiseLike<R1>) | null, onFail?: ((e: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
+  then<R1 = T, R2 = never>(onDone?: ((v: T) => R1 | PromiseLike<R1>) | null, onFail?: ((e: any) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
     return this.run().then(onDone, onFail);
+  }
+
+  catch<R = never>(onFail?: ((e: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.run().catch(onFail);
+  }
+
+  finally(onSettled?: (() => void) | null): Promise<T> {
+    return this.run().finally(onSettled);
   }
 
   private run(): Promise<T> {
