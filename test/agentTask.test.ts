@@ -184,6 +184,22 @@ describe('AgentTask from a tool', () => {
     await h.session.close();
   });
 
+  it('a tool that returns a task (not an Agent handoff) awaits it: the result is the tool output', async () => {
+    const ask = functionTool({ name: 'ask', description: '', execute: () => new CollectEmail() });
+    const h = await startHarness({
+      utterances: [{ start: 0, end: 500, transcript: 'ask me' }, { start: 4000, end: 5000, transcript: 'q@r.s' }],
+      llm: [
+        { input: 'ask me', toolCalls: [{ name: 'ask', arguments: {} }] },
+        { input: 'q@r.s', toolCalls: [{ name: 'record_email', arguments: { email: 'q@r.s' } }] },
+      ],
+      session: { tools: [ask] },
+    });
+    await h.at(10000);
+    expect(historyText(h.session)).toContain('output ask: q@r.s');
+    expect(h.session.currentAgent).toBe(h.agent);
+    await h.session.close();
+  });
+
   it('awaited outside a tool or hook, a task rejects at once with a clear error', async () => {
     const h = await startHarness();
     await expect(async () => await new CollectEmail()).rejects.toThrow(/must be awaited inside a tool or a hook/);
