@@ -147,7 +147,86 @@ describe('TaskGroup', () => {
   });
 });
 
+/** A session on the fakes under the invariant monitor (started before the session, as it must be). */
+async function monitored(utterances: ConstructorParameters<typeof UserSpeechScript>[0], responses: ConstructorParameters<typeof FakeLLM>[0], tools: ReturnType<typeof functionTool>[]) {
+  const speech = new UserSpeechScript(utterances);
+  const llm = new FakeLLM(responses);
+  const tts = new TracedTTS(new FakeTTS([], { msPerChar: 60 }), { msPerChar: 60 });
+  const actors = trackActors();
+  const session = new AgentSession({ vad: new FakeVAD(speech), stt: new FakeSTT(speech), llm, tts, tools, inspect: actors.inspect });
+  session.output.audio = new FakeAudioOutput({ canPause: true });
+  session.input.audio = NEVER;
+  const monitor = watchInvariants(session, { tts, actors, timerCount: () => vi.getTimerCount() });
+  await session.start({ agent: new Agent({ instructions: 'caller' }) });
+  const finish = async () => {
+    const closing = session.close();
+    await vi.advanceTimersByTimeAsync(5000);
+    await closing;
+    monitor.checkClosed();
+    monitor.stop();
+    return monitor.violations;
+  };
+  return { session, llm, monitor, finish };
+}
+
 describe('the invariant monitor over tasks', () => {
+  it('stays clean through a task group with a return to an earlier task', async () => {
+    const results: unknown[] = [];
+    const onboard = functionTool({ name: 'onboard', description: '', execute: async () => void results.push(await group()) });
+    const w = await monitored(
+      [
+        { start: 0, end: 500, transcript: 'onboard me' },
+        { start: 3000, end: 3500, transcript: 'Ada' },
+        { start: 6000, end: 6500, transcript: 'wait my name is wrong' },
+        { start: 9000, end: 9500, transcript: 'Grace' },
+        { start: 12000, end: 12500, transcript: 'grace@x.io' },
+        { start: 15000, end: 15500, transcript: '777' },
+      ],
+      [
+        { input: 'onboard me', content: 'Let us get you onboarded.', toolCalls: [{ name: 'onboard', arguments: {} }] },
+        { input: 'Ada', toolCalls: [recordCall('name', 'Ada')] },
+        { input: 'wait my name is wrong', toolCalls: [{ name: 'return_to_task', arguments: { task_id: 'name' } }] },
+        { input: 'Grace', toolCalls: [recordCall('name', 'Grace')] },
+        { input: 'grace@x.io', toolCalls: [recordCall('email', 'grace@x.io')] },
+        { input: '777', toolCalls: [recordCall('phone', '777')] },
+      ],
+      [onboard],
+    );
+    await vi.advanceTimersByTimeAsync(25_000);
+    w.monitor.check({ settled: true });
+    expect(results).toEqual([{ name: 'Grace', email: 'grace@x.io', phone: '777' }]);
+    expect(await w.finish()).toEqual([]);
+  });
+
+  it('stays clean when the session closes inside nested tasks', async () => {
+    class Inner extends AgentTask<string> {
+      constructor() {
+        super({ instructions: 'inner' });
+      }
+      override onEnter() {
+        this.session.say('Inner task speaking for quite a long while now.');
+      }
+    }
+    class Outer extends AgentTask<string> {
+      constructor() {
+        super({ instructions: 'outer' });
+      }
+      override async onEnter() {
+        this.session.say('Outer first.');
+        this.complete(await new Inner());
+      }
+    }
+    const rejected: string[] = [];
+    const go = functionTool({ name: 'go', description: '', execute: () => new Outer().catch((e: Error) => void rejected.push(e.name)) });
+    const w = await monitored([{ start: 0, end: 500, transcript: 'go' }], [{ input: 'go', toolCalls: [{ name: 'go', arguments: {} }] }], [go]);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(w.session.currentAgent).toBeInstanceOf(Inner);
+    expect((w.session._rootActor as any).getSnapshot().context.taskStack.map((t: { id: string }) => t.id)).toEqual(['outer', 'inner']);
+    expect(await w.finish()).toEqual([]);
+    expect(rejected).toEqual(['AgentTaskClosedError']);
+  });
+
+
   it('stays clean through a task from a tool, a barge-in while the task speaks, and close while a task runs', async () => {
     const speech = new UserSpeechScript([
       { start: 0, end: 600, transcript: 'sign me up' },
