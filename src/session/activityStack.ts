@@ -4,6 +4,9 @@ import { shortId } from '../llm/ids.ts';
 import { AgentActivity } from './agentActivity.ts';
 import type { SessionHost } from './host.ts';
 
+/** What the user said that no turn committed yet (it goes on as a turn of the activity that comes next). */
+export type Carried = ReturnType<AgentActivity['turns']['pendingTranscript']>;
+
 /**
  * The session's agent activities: the one that has the conversation (`current`, the top), the callers paused
  * under it while AgentTasks run (`paused`, outermost first), and the one being started by a handoff (`next`).
@@ -38,7 +41,7 @@ export class ActivityStack {
     const old = this.current;
     const next = new AgentActivity(agent, this.session);
     this.next = next;
-    let carried: ReturnType<AgentActivity['turns']['pendingTranscript']> = null;
+    let carried: Carried = null;
     if (old) {
       await old.drain();
       carried = old.turns.pendingTranscript();
@@ -58,16 +61,18 @@ export class ActivityStack {
    * Moves the conversation from `from` to `to`: the user's unfinished words and a turn `from` could not take go
    * with it, the audio input follows, and the session's agent and user states are `to`'s from now on.
    */
-  moveConversation(from: AgentActivity, to: AgentActivity): void {
-    const carried = from.closed ? null : from.turns.pendingTranscript();
+  moveConversation(from: AgentActivity, to: AgentActivity, carriedBeforeClose?: Carried): void {
+    const carried = carriedBeforeClose !== undefined ? carriedBeforeClose : from.closed ? null : from.turns.pendingTranscript();
     const fenced = from.turns.fencedTurn;
     from.turns.fencedTurn = null;
-    if (carried) from.userTurn.send({ type: 'CLEAR_TURN' });
     from.detachAudio();
-    // The input left `from`: speech it heard begin will not be heard ending there (it would hold the floor).
-    const now = Date.now();
-    if (from.userTurn.getSnapshot().matches({ user: 'speaking' })) from.userTurn.send({ type: 'VAD_SPEECH_END', at: now, now });
-    if (from.actor.getSnapshot().matches({ floor: 'user' })) from.actor.send({ type: 'USER_SPEECH_END' });
+    if (!from.closed) {
+      if (carried) from.userTurn.send({ type: 'CLEAR_TURN' });
+      // The input left `from`: speech it heard begin will not be heard ending there (it would hold the floor).
+      const now = Date.now();
+      if (from.userTurn.getSnapshot().matches({ user: 'speaking' })) from.userTurn.send({ type: 'VAD_SPEECH_END', at: now, now });
+      if (from.actor.getSnapshot().matches({ floor: 'user' })) from.actor.send({ type: 'USER_SPEECH_END' });
+    }
     const audio = this.session.input.audio;
     if (audio && !to.closed) to.attachAudio(audio);
     if (fenced) to.turns.takeOver(fenced);

@@ -2,7 +2,7 @@ import { waitFor } from 'xstate';
 import type { Agent } from '../agent.ts';
 import type { ChatContext, ChatItem } from '../llm/chatContext.ts';
 import { AgentActivity } from './agentActivity.ts';
-import type { ActivityStack } from './activityStack.ts';
+import type { ActivityStack, Carried } from './activityStack.ts';
 import type { RunnableTask, SessionHost } from './host.ts';
 
 /** The await of a task rejects with this when the session closes (or the task could not run at all). */
@@ -20,6 +20,8 @@ interface Run {
   activity: AgentActivity | null;
   caller: AgentActivity | null;
   error: Error | null;
+  /** What the user was saying to the task when it stopped, taken before its activity closed. */
+  carried?: Carried;
 }
 
 /**
@@ -75,6 +77,7 @@ export class TaskRuns {
     try {
       if (act) {
         await act.drain();
+        run.carried = act.turns.pendingTranscript();
         await act.close();
       }
     } finally {
@@ -140,7 +143,7 @@ export class TaskRuns {
     this.stack.agent = caller.agent;
     if (act && !caller.closed) this.stack.recordHandoff(caller, run.task.id);
     caller.actor.send({ type: 'RESUME' });
-    if (act) this.stack.moveConversation(act, caller);
+    if (act) this.stack.moveConversation(act, caller, run.carried);
     else this.stack.syncStates(caller);
     // A turn the caller fenced while it was pausing is its own to answer now.
     const own = caller.turns.fencedTurn;
