@@ -70,6 +70,8 @@ export interface ActivityContext {
   userSpeaking: boolean;
   /** The agent's tools (session + agent, toolsets flattened): names and flags, what a step may be offered. */
   tools: ActivityTool[];
+  /** Paused for an AgentTask: no speech is authorised, no turn accepted; `acceptingTurns` to restore on resume. */
+  suspended: { acceptingTurns: boolean } | null;
 }
 
 export interface ActivityTool {
@@ -97,6 +99,9 @@ export type ActivityEvent =
   | { type: 'BLOCK_TURNS' }
   | { type: 'PAUSE_SCHEDULING' }
   | { type: 'CAN_PAUSE_CHANGED'; pauseEnabled: boolean }
+  /** An AgentTask takes the conversation: hold the queue (the speech playing finishes), take no turns. */
+  | { type: 'SUSPEND' }
+  | { type: 'RESUME' }
   /** Stops a child the runtime created under this actor (recognition, user turn). */
   | { type: 'STOP_CHILD'; ref: AnyActorRef };
 
@@ -131,6 +136,8 @@ export const activityMachine = setup({
   },
   guards: {
     queueNotEmpty: ({ context }) => context.queue.length > 0,
+    suspended: ({ context }) => context.suspended !== null,
+    nothingCurrent: ({ context }) => context.current === null,
     hasCooldown: ({ context }) => context.minConsecutiveSpeechDelay > 0,
     isCurrent: ({ context, event }) => 'id' in event && event.id === context.current,
     isPausedSpeech: ({ context, event }) => 'id' in event && context.paused?.id === event.id,
@@ -200,8 +207,10 @@ export const activityMachine = setup({
     /** A pre-emptive pause becomes a real (resumable, reported) interruption once the user's speech counts. */
     makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.falseInterruptionTimeout } })),
     clearPause: assign({ paused: null }),
-    blockTurns: assign({ acceptingTurns: false }),
-    pauseScheduling: assign({ acceptingTurns: false, acceptingSpeech: false }),
+    blockTurns: assign(({ context }) => ({ acceptingTurns: false, suspended: context.suspended && { acceptingTurns: false } })),
+    pauseScheduling: assign(({ context }) => ({ acceptingTurns: false, acceptingSpeech: false, suspended: context.suspended && { acceptingTurns: false } })),
+    suspend: assign(({ context }) => ({ suspended: context.suspended ?? { acceptingTurns: context.acceptingTurns }, acceptingTurns: false })),
+    resume: assign(({ context }) => ({ acceptingTurns: context.suspended?.acceptingTurns ?? context.acceptingTurns, suspended: null })),
     setCanPause: assign({
       pauseEnabled: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? event.pauseEnabled : context.pauseEnabled),
     }),
@@ -242,6 +251,7 @@ export const activityMachine = setup({
     toolSteps: [],
     userSpeaking: false,
     tools: input.tools ?? [],
+    suspended: null,
   }),
   on: {
     // The runtime creates children in this actor's system (`parent`); only the parent may stop them.
@@ -258,6 +268,8 @@ export const activityMachine = setup({
     BLOCK_TURNS: { actions: 'blockTurns' },
     PAUSE_SCHEDULING: { actions: 'pauseScheduling' },
     CAN_PAUSE_CHANGED: { actions: 'setCanPause' },
+    SUSPEND: { actions: 'suspend' },
+    RESUME: { actions: 'resume' },
     // A committed turn may be accepted only while the activity takes new turns and the rules of the agent's state
     // hold; one that does not is held (its transcript keeps accumulating), except a backchannel, which is dropped.
     END_OF_TURN: [
@@ -298,7 +310,7 @@ export const activityMachine = setup({
     scheduler: {
       initial: 'idle',
       states: {
-        idle: { always: { guard: 'queueNotEmpty', target: 'selecting' } },
+        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'selecting' } },
         selecting: { entry: 'popNext', always: 'authorized' },
         authorized: {
           entry: { type: 'authorizeSpeech', params: ({ context }) => ({ id: context.current! }) },
@@ -320,6 +332,14 @@ export const activityMachine = setup({
       states: {
         free: { on: { USER_SPEECH_START: { target: 'user', actions: 'userStartsSpeaking' } } },
         user: { on: { USER_SPEECH_END: { target: 'free', actions: 'userStopsSpeaking' } } },
+      },
+    },
+    /** For an AgentTask: `quiet` once suspended and no speech of this activity holds the output. */
+    suspension: {
+      initial: 'running',
+      states: {
+        running: { always: { guard: and(['suspended', 'nothingCurrent']), target: 'quiet' } },
+        quiet: { always: { guard: not('suspended'), target: 'running' } },
       },
     },
     pause: {

@@ -5,6 +5,8 @@ export { AgentSession, type StartOptions } from './session/agentSession.ts';
 export type { RunOptions, PendingRun } from './session/run.ts';
 export type { AgentSessionOptions, TurnHandlingOptions, ResolvedSessionOptions } from './session/options.ts';
 export { Agent, type AgentOptions, type UserTurnExceededContext } from './agent.ts';
+export { AgentTask, AgentTaskCancelledError, AgentTaskClosedError, type AgentTaskOptions } from './task/agentTask.ts';
+export { TaskGroup, ReturnToTask, type TaskGroupEntry, type TaskGroupOptions } from './task/taskGroup.ts';
 export { SpeechHandle, SPEECH_PRIORITY_LOW, SPEECH_PRIORITY_NORMAL, SPEECH_PRIORITY_HIGH } from './session/speechHandle.ts';
 export type * from './session/events.ts';
 export type { SessionUsage, ModelUsage } from './session/usage.ts';

@@ -9,6 +9,8 @@ import type { Tool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
+import { ActivityStack } from './activityStack.ts';
+import { AgentTaskClosedError, TaskRuns } from './taskRuns.ts';
 import { EventBus, type Listener } from './eventBus.ts';
 import { recordHandoff } from './handoffRecord.ts';
 import { runTurn, type PendingRun, type RunOptions } from './run.ts';
@@ -17,7 +19,7 @@ import type { StartOptions } from './startOptions.ts';
 export type { StartOptions };
 import { PendingAgents } from './pendingAgents.ts';
 import type { AgentSessionEvent, AgentSessionEventType, AgentState, ErrorSource, UserState } from './events.ts';
-import type { ActivityHost, SessionHost } from './host.ts';
+import type { ActivityHost, RunnableTask, SessionHost } from './host.ts';
 import { resolveSessionOptions, type AgentSessionOptions, type ResolvedSessionOptions } from './options.ts';
 import { speechScope } from './speechContext.ts';
 import type { SpeechHandle } from './speechHandle.ts';
@@ -56,9 +58,9 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   readonly noiseCancellation: NoiseCancellation | null;
   private readonly actor: Actor<typeof sessionMachine>;
   private readonly bus: EventBus;
-  private activity: AgentActivity | null = null;
-  private nextActivity: AgentActivity | null = null;
-  private agent: Agent | null = null;
+  /** The agent activities: the one with the conversation, callers paused under running tasks, the next one. */
+  private readonly stack = new ActivityStack(this);
+  private readonly taskRuns = new TaskRuns(this, this.stack);
   private _agentState: AgentState = 'initializing';
   private _userState: UserState = 'listening';
   private _userdata: UserData | undefined;
@@ -107,12 +109,23 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     this.actor.start();
   }
 
+  private get activity(): AgentActivity | null {
+    return this.stack.current;
+  }
+
   private createSessionActor(inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined): Actor<typeof sessionMachine> {
     return createActor(
       sessionMachine.provide({
         actors: {
           startSession: fromPromise(async () => this.startImpl()),
-          handoff: fromPromise(async ({ input }: { input: { agent: string } }) => this.handoffImpl(this.pendingAgents.take(input.agent))),
+          handoff: fromPromise(async ({ input }: { input: { agent: string } }) => this.stack.handoff(this.pendingAgents.take(input.agent))),
+          startTask: fromPromise(async ({ input, signal }: { input: { agent: string }; signal: AbortSignal }) =>
+            this.taskRuns.start(input.agent, signal).catch((e) => {
+              this.taskRuns.failed(input.agent, e);
+              throw e;
+            }),
+          ),
+          endTask: fromPromise(async ({ input }: { input: { agent: string; cancelled: boolean } }) => this.taskRuns.end(input.agent, input.cancelled)),
           closeSession: fromPromise(async ({ input }: { input: { reason: CloseReason; error: ErrorInfo | null; drain: boolean } }) =>
             this.closeImpl(input.reason, input.error, input.drain),
           ),
@@ -121,6 +134,12 @@ export class AgentSession<UserData = unknown> implements SessionHost {
           fenceCurrentActivity: () => this.activity?.actor.send({ type: 'BLOCK_TURNS' }),
           markUserAway: () => this.activity?.userTurn.send({ type: 'USER_AWAY' }),
           reportStartFailure: (_, { error }) => (this.startError = error),
+          settleTask: (_, { agent }) => this.taskRuns.settle(agent),
+          refuseHandoff: (_, { agent }) => {
+            const to = this.pendingAgents.take(agent);
+            const msg = `cannot hand off to ${to.id} while AgentTask ${this.stack.agent?.id} runs: complete the task, then hand off from its caller`;
+            this._reportError('session', 'handoff', new Error(msg), true);
+          },
         },
       }),
       { input: { userAwayTimeout: this.options.userAwayTimeout, maxUnrecoverableErrors: this.options.maxUnrecoverableErrors }, inspect },
@@ -140,8 +159,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     return this._userState;
   }
   get currentAgent(): Agent {
-    if (!this.agent) throw new Error('the session has not started');
-    return this.agent;
+    if (!this.stack.agent) throw new Error('the session has not started');
+    return this.stack.agent;
   }
   /** The speech playing or authorised now, if any. */
   get currentSpeech(): SpeechHandle | null {
@@ -196,7 +215,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
     if (!opts?.agent) throw new TypeError('start() needs { agent }');
     // Loaded on demand: the LiveKit SDK (native bindings) is only needed by sessions that serve a room.
     if (opts.room !== undefined) await (await import('../room/attach.ts')).attachRoom(this, opts);
-    this.agent = opts.agent;
+    this.stack.agent = opts.agent;
     this.startError = null;
     this.actor.send({ type: 'START' });
     await waitFor(this.actor, (s) => s.matches('running') || s.matches('closed'));
@@ -204,46 +223,27 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   }
 
   private async startImpl(): Promise<void> {
-    const agent = this.agent!;
     this._outputChannel(); // the output channel actor follows the device from the start
-    const act = new AgentActivity(agent, this);
-    this.activity = act;
-    recordHandoff(this, act.agent, undefined);
-    await act.start();
+    await this.stack.start(this.stack.agent!);
   }
 
-  private async handoffImpl(agent: Agent): Promise<void> {
-    const old = this.activity;
-    const next = new AgentActivity(agent, this);
-    this.nextActivity = next;
-    let carried: ReturnType<AgentActivity['turns']['pendingTranscript']> = null;
-    if (old) {
-      await old.drain();
-      carried = old.turns.pendingTranscript();
-      await old.close();
-    }
-    this.activity = next;
-    this.nextActivity = null;
-    this.agent = agent;
-    recordHandoff(this, next.agent, old?.agent.id);
-    await next.start();
-    if (old?.fencedTurn) next.turns.takeOver(old.fencedTurn);
-    // What the user said to the old agent but had not finished goes on as the new agent's turn.
-    if (carried) next.userTurn.send({ type: 'CARRY_OVER', ...carried, at: Date.now() });
+  /** @internal an AgentTask was awaited: the session machine starts it when the conversation is free. */
+  _startTask(task: RunnableTask): string {
+    const lc = this.lifecycle;
+    if (lc !== 'running' && lc !== 'starting') throw new AgentTaskClosedError(`AgentTask ${task.id} cannot start: the session is ${lc}`);
+    const key = this.taskRuns.add(task);
+    this.actor.send({ type: 'TASK_STARTED', agent: key, id: task.id });
+    return key;
+  }
+
+  /** @internal the task called `complete()` */
+  _taskFinished(key: string, error: Error | null): void {
+    this.actor.send(error ? { type: 'TASK_FAILED', agent: key, error: errorInfo(error) } : { type: 'TASK_COMPLETED', agent: key });
   }
 
   private async closeImpl(reason: CloseReason, error: ErrorInfo | null, drain: boolean): Promise<void> {
-    const act = this.activity;
-    const next = this.nextActivity;
     try {
-      if (act) {
-        if (!drain) await act.interrupt({ force: true }).catch(() => undefined);
-        await act.drain();
-        await act.close();
-        // A turn fenced by this close has no next agent to answer it; it still happened.
-        if (!next) act.turns.recordFencedAsUnanswered();
-      }
-      await next?.close();
+      await this.stack.close(drain, this.taskRuns);
       this.outputChannel?.stop();
       this.outputChannel = null;
       this.output.audio?.close?.();
@@ -251,8 +251,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
       // Closing must always reach `closed`; a failure on the way is reported, not thrown.
       this._emit({ type: 'error', error: e instanceof Error ? e : new Error(String(e)), source: 'session', label: 'close', recoverable: false });
     } finally {
-      this.activity = null;
-      this.nextActivity = null;
+      this.taskRuns.rejectWaiting();
       const original = error && this.lastFatal?.message === error.message ? this.lastFatal : null;
       this._emit({ type: 'close', reason, error: error ? (original ?? Object.assign(new Error(error.message), { name: error.name })) : null });
       this.lastFatal = null;
@@ -289,7 +288,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   private targetActivity(): AgentActivity {
     const scope = speechScope.getStore();
     if (scope?.activity instanceof AgentActivity && !scope.activity.closed) return scope.activity;
-    const a = this.nextActivity ?? this.activity;
+    const a = this.stack.next ?? this.activity;
     if (!a) throw new Error('the session is not running (call start() first)');
     return a;
   }

@@ -53,6 +53,20 @@ export interface SessionHost {
   updateAgent(agent: Agent): void;
   /** Set by a RoomIO: decorates each user turn's message (its video input attaches the latest frame). */
   _onUserTurnMessage?: ((message: ChatMessage) => void) | null;
+  /** An AgentTask was awaited: returns its key (throws when the session does not run). */
+  _startTask(task: RunnableTask): string;
+  /** The task with this key called `complete()` (with an error: it failed). */
+  _taskFinished(key: string, error: Error | null): void;
+}
+
+/** What the runtime needs of an AgentTask (src/task/agentTask.ts implements it). */
+export interface RunnableTask extends Agent {
+  /** The task was given its own chat context; otherwise it starts with a copy of its caller's. */
+  readonly _ownChatCtx: boolean;
+  /** Function calls and their outputs go back to the caller's context too (default: only messages). */
+  readonly _preserveFunctionCalls: boolean;
+  /** Called once, after the caller resumed: `error` when the runtime ended the task (closed, cancelled, failed). */
+  _settle(error: Error | null): void;
 }
 
 export interface ActivityHost {
