@@ -153,7 +153,7 @@ async function monitored(utterances: ConstructorParameters<typeof UserSpeechScri
   const llm = new FakeLLM(responses);
   const tts = new TracedTTS(new FakeTTS([], { msPerChar: 60 }), { msPerChar: 60 });
   const actors = trackActors();
-  const session = new AgentSession({ vad: new FakeVAD(speech), stt: new FakeSTT(speech), llm, tts, tools, inspect: actors.inspect });
+  const session = new AgentSession({ vad: new FakeVAD(speech), stt: new FakeSTT(speech), llm, tts, tools, inspect: actors.inspect, turnHandling: { aecWarmupDuration: 0 } });
   session.output.audio = new FakeAudioOutput({ canPause: true });
   session.input.audio = NEVER;
   const monitor = watchInvariants(session, { tts, actors, timerCount: () => vi.getTimerCount() });
@@ -252,7 +252,7 @@ describe('the invariant monitor over tasks', () => {
         }
       })('email', '')}`,
     });
-    const session = new AgentSession({ vad: new FakeVAD(speech), stt: new FakeSTT(speech), llm, tts, tools: [register], inspect: actors.inspect });
+    const session = new AgentSession({ vad: new FakeVAD(speech), stt: new FakeSTT(speech), llm, tts, tools: [register], inspect: actors.inspect, turnHandling: { aecWarmupDuration: 0 } });
     session.output.audio = new FakeAudioOutput();
     session.input.audio = NEVER;
     const monitor = watchInvariants(session, { tts, actors, timerCount: () => vi.getTimerCount() });

@@ -49,7 +49,9 @@ interface Opts {
 
 async function start(o: Opts) {
   const script = new UserSpeechScript(o.utterances ?? []);
-  const session = new AgentSession({ vad: new FakeVAD(script), stt: new FakeSTT(script), llm: new FakeLLM(o.llm ?? []), tts: new FakeTTS(o.tts ?? []) });
+  const session = new AgentSession({ vad: new FakeVAD(script), stt: new FakeSTT(script), llm: new FakeLLM(o.llm ?? []), tts: new FakeTTS(o.tts ?? []),
+    // These scenarios barge in during the first reply: no AEC warm-up (its own tests are in turnHandling.test.ts).
+    turnHandling: { aecWarmupDuration: 0 } });
   const device = new RecordingOutput({ canPause: o.canPause });
   const text = new FakeTextOutput();
   session.output.audio = device;
