@@ -93,9 +93,12 @@ export class ActivityStack {
       if (act) {
         if (!drain) await act.interrupt({ force: true }).catch(() => undefined);
         await act.drain();
+        // Words heard but not committed yet (the endpointing delay still running) end with the session, unanswered.
+        const pending = next ? null : act.turns.pendingTranscript();
         await act.close();
         // A turn fenced by this close has no next agent to answer it; it still happened.
         if (!next) act.turns.recordFencedAsUnanswered();
+        if (pending) act.turns.recordPendingAsUnanswered(pending.transcript);
       }
       await next?.close();
     } finally {

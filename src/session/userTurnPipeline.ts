@@ -97,6 +97,11 @@ export class UserTurnPipeline {
     if (info) addUnanswered(this.act, createMessage('user', info.transcript, { transcriptConfidence: info.confidence }));
   }
 
+  /** The session closes before these words were committed as a turn: they are kept, unanswered. */
+  recordPendingAsUnanswered(transcript: string): void {
+    addUnanswered(this.act, createMessage('user', transcript.trim()));
+  }
+
   private fence(info: EndOfTurnInfo): void {
     this.fencedTurn = this.fencedTurn ? joinTurns(this.fencedTurn, info) : info;
   }
