@@ -20,7 +20,7 @@ import { PreemptiveReplies } from './preemptive.ts';
 import { routeRecognition } from './recognitionEvents.ts';
 import { runReply, runSay, type SayInput } from './reply.ts';
 import { SpeechHandle } from './speechHandle.ts';
-import { speechScope } from './speechContext.ts';
+import { inSpeechScope, speechScope } from './speechContext.ts';
 import type { TranscriptPacer } from './transcriptPacer.ts';
 import { UserTurnPipeline } from './userTurnPipeline.ts';
 import { validatedInput } from './inputValidation.ts';
@@ -184,7 +184,7 @@ export class AgentActivity implements ActivityHost {
   }
 
   runHook(name: string, fn: () => void | Promise<void>): Promise<unknown> {
-    const p = speechScope.run({ activity: this, handle: null, inTool: false, hook: name }, async () => {
+    const p = inSpeechScope({ activity: this, handle: null, inTool: false, hook: name }, async () => {
       try {
         await fn();
       } catch (e) {

@@ -9,7 +9,7 @@ import type { FunctionTool, ToolChoice, ToolFiller } from '../llm/tools.ts';
 import type { ActivityHost } from './host.ts';
 import { addAssistantMessage, speakStep } from './speakStep.ts';
 import type { SpeechHandle } from './speechHandle.ts';
-import { speechScope } from './speechContext.ts';
+import { inSpeechScope } from './speechContext.ts';
 import { makeRunContext, speakFiller } from './runContext.ts';
 import { executeToolCall, type ToolResult } from './toolExecution.ts';
 import { prefetchSpeechAudio } from './prefetchedSpeech.ts';
@@ -157,8 +157,7 @@ function startTools(act: ActivityHost, h: SpeechHandle, calls$: Observable<Funct
     }
     const hook = h.actor.getSnapshot().context.inOnEnter ? 'onEnter' : undefined;
     results.push(
-      speechScope
-        .run({ activity: act, handle: h, inTool: true, hook }, () =>
+      inSpeechScope({ activity: act, handle: h, inTool: true, hook }, () =>
           // Only the tools offered to the step can run: a hidden tool is unknown to this call.
           executeToolCall(call, offered, (c) => makeRunContext(act, h, c, stepPlayout, abortSignal), (e, name) => act.session._reportError('tool', name, e, true), abortSignal),
         )

@@ -5,7 +5,7 @@ import { createMessage, type ChatMessage } from '../llm/chatContext.ts';
 import { StopResponse } from '../llm/tools.ts';
 import type { ActivityHost, GenerateReplyOptions } from './host.ts';
 import type { SpeechHandle } from './speechHandle.ts';
-import { speechScope } from './speechContext.ts';
+import { inSpeechScope } from './speechContext.ts';
 import { countWords } from './words.ts';
 
 /** The activity as the user-turn pipeline needs it. */
@@ -149,7 +149,7 @@ export class UserTurnPipeline {
     try {
       // The base class's hook does nothing: skip the async-context hop on the hot path.
       if (act.agent.onUserTurnCompleted !== Agent.prototype.onUserTurnCompleted) {
-        await speechScope.run({ activity: act, handle: null, inTool: false }, () => act.agent.onUserTurnCompleted(turnCtx, message));
+        await inSpeechScope({ activity: act, handle: null, inTool: false }, () => act.agent.onUserTurnCompleted(turnCtx, message));
       }
     } catch (e) {
       act.preemptive.cancel();
