@@ -19,7 +19,9 @@ function makeSession(frames = 50) {
     stt,
     llm: new InstantLLM(),
     tts: new InstantTTS(frames),
-    turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 }, interruption: { minDuration: 0 } },
+    // No AEC warm-up: the barge-in figure is the interruption path itself, from the first speech on (with the 3 s
+    // default the first speech cannot be interrupted by audio at all).
+    turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 }, interruption: { minDuration: 0 }, aecWarmupDuration: 0 },
     userAwayTimeout: null,
   });
   const output = new FakeAudioOutput();

@@ -33,7 +33,7 @@ async function bargeInWindows(n: number): Promise<Array<[number, number]>> {
     stt: new DrivenSTT(),
     llm: new InstantLLM(),
     tts: new InstantTTS(500),
-    turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 }, interruption: { minDuration: 0 } },
+    turnHandling: { endpointing: { minDelay: 0, maxDelay: 0 }, interruption: { minDuration: 0 }, aecWarmupDuration: 0 }, // barge-in from the first speech on
     userAwayTimeout: null,
   });
   const output = new FakeAudioOutput();
