@@ -25,7 +25,19 @@ try {
   parentPort.postMessage({ type: 'load-error', message: String(e?.message ?? e) });
 }
 
+let closing = false;
+// Ends this thread between model calls, never during one: terminating a thread inside onnxruntime's native run can
+// take the whole process down. `exit` (tests) ends it with a code, as a crash would.
+const finish = (code) => {
+  session?.release?.().catch?.(() => {});
+  process.exit(code);
+};
 parentPort.on('message', (m) => {
+  if (m.type === 'close' || m.type === 'exit') {
+    closing = m.type === 'close' ? 0 : (m.code ?? 1);
+    if (!running) finish(closing);
+    return;
+  }
   if (m.type !== 'batch') return;
   queue.push(m);
   if (!running) setImmediate(run);
@@ -67,6 +79,7 @@ async function run() {
     for (const x of batches) parentPort.postMessage({ type: 'failed', id: x.id, message: String(e?.message ?? e) });
   } finally {
     running = false;
-    if (queue.length) setImmediate(run);
+    if (closing !== false) finish(closing);
+    else if (queue.length) setImmediate(run);
   }
 }

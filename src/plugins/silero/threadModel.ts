@@ -27,6 +27,18 @@ type FromWorker =
   | { type: 'result'; id: number; probs: Float32Array; state: Float32Array; ms: number; merged: number }
   | { type: 'failed'; id: number; message: string };
 
+/** Asks a thread to exit and waits for it; terminates it after a second without an answer. */
+function stopThread(w: Worker, message: { type: 'close' } | { type: 'exit'; code: number }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => void w.terminate(), 1000);
+    w.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    w.postMessage(message);
+  });
+}
+
 const workerFile = () => fileURLToPath(new URL('./inferenceWorker.mjs', import.meta.url));
 
 export class SileroThreadModel implements SileroInference {
@@ -134,7 +146,11 @@ export class SileroThreadModel implements SileroInference {
     this.inFlight.clear();
   }
 
-  /** Ends the thread (windows in flight fail); a later window would start a new one. */
+  /**
+   * Ends the thread (windows in flight fail); a later window would start a new one. The thread is asked to exit
+   * between model calls (terminating it inside onnxruntime's native run can crash the process); only one that does
+   * not answer within a second is terminated.
+   */
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = null;
@@ -142,6 +158,11 @@ export class SileroThreadModel implements SileroInference {
     const closed = new Error('Silero VAD model closed');
     for (const p of this.gathering.splice(0)) p.reject(closed);
     this.failAll(closed);
-    await w?.terminate();
+    if (w) await stopThread(w, { type: 'close' });
+  }
+
+  /** For tests: the thread exits with this code between model calls, as a crashed one would. */
+  _exitThread(code = 1): Promise<void> {
+    return this.worker ? stopThread(this.worker, { type: 'exit', code }) : Promise.resolve();
   }
 }
