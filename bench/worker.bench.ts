@@ -16,7 +16,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { AudioFrame as RtcFrame, AudioSource, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import { readWav } from '../src/audio/wav.ts';
 import { builtIdleJobProcessRssMb } from './lib/builtJobProcess.ts';
-import { round, sleep, summary } from './lib/stats.ts';
+import { round, rssMb, sleep, summary } from './lib/stats.ts';
 import { userToken } from '../test/worker/lk.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -83,7 +83,6 @@ async function startWorker(opts: { idle: number; jobsPerProcess: number }): Prom
   };
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const cpuMs = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, clock ticks of 10 ms

@@ -3,11 +3,11 @@
  * a JavaScript agent, no tsx. Forked like the worker forks it; measured once it reported ready (prewarm done).
  */
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { rssMb } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
 export async function builtIdleJobProcessRssMb(): Promise<number> {
   const main = `${ROOT}dist/src/worker/jobProcessMain.js`;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (!s.length) return NaN;
@@ -19,3 +20,6 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
+
+/** A process's resident memory (MB), from /proc. */
+export const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;

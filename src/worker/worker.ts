@@ -163,7 +163,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     this.health = new HealthServer(() => {
       const snap = conn.getSnapshot();
       return {
-        registered: snap.matches({ running: { link: { online: 'registered' } } }),
+        registered: this.isRegistered(),
         agentName: o.agentName,
         type: o.type,
         workerId: this._workerId,
@@ -188,8 +188,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
    * job request for this worker's agent name. Needs a registered worker; the room must exist on the server.
    */
   simulateJob(room: { name: string; sid?: string }, opts: { participantIdentity?: string } = {}): void {
-    const registered = this.conn?.getSnapshot().matches({ running: { link: { online: 'registered' } } });
-    if (!registered || !this.sender) throw new Error('simulateJob: the worker is not registered with the server yet');
+    if (!this.isRegistered() || !this.sender) throw new Error('simulateJob: the worker is not registered with the server yet');
     this.send(simulateJobMessage(room, opts.participantIdentity));
   }
 
@@ -216,6 +215,11 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
       this.log('warn', `loadFunc failed: ${(e as Error).message}`);
       return 0;
     }
+  }
+
+  /** The connection is up and the server has answered the registration. */
+  private isRegistered(): boolean {
+    return this.conn?.getSnapshot().matches({ running: { link: { online: 'registered' } } }) ?? false;
   }
 
   private isLive(): boolean {
