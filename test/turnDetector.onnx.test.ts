@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { OnnxTurnDetector } from '../src/plugins/turn-detector/index.ts';
 import { lastWindow, normalizeWindow, whisperLogMel } from '../src/plugins/turn-detector/logMel.ts';
 import { detectSignature } from '../src/plugins/turn-detector/signature.ts';
@@ -103,15 +103,29 @@ describe('OnnxTurnDetector', () => {
 
   it('a dead inference thread fails pending and later predictions at once, saying why', async () => {
     const d = await load({ modelPath: writeModel(rawAudioModel(1, 0)) });
+    // The thread is told to exit (as a crash would) before it sees the prediction: the prediction is never answered.
+    const exited = d._exitThread(3);
     const pending = d.predictAudio(new Float32Array(128000));
-    await d._worker.terminate();
-    await expect(pending).rejects.toThrow(/inference thread exited unexpectedly/);
+    await exited;
+    await expect(pending).rejects.toThrow(/inference thread exited unexpectedly \(code 3\)/);
     await expect(d.predictAudio(new Float32Array(10))).rejects.toThrow(/inference thread exited unexpectedly/);
   });
 
   it('close() ends the thread; later predictions say it was closed', async () => {
     const d = await OnnxTurnDetector.load({ modelPath: writeModel(rawAudioModel(1, 0)) });
     await d.close();
+    expect(d._worker.threadId).toBe(-1);
     await expect(d.predictAudio(new Float32Array(10))).rejects.toThrow(/was closed/);
+  });
+
+  it('close() during a prediction lets the model call finish, then the thread exits by itself (no terminate)', async () => {
+    const d = await OnnxTurnDetector.load({ modelPath: writeModel(rawAudioModel(1, 0)) });
+    const terminate = vi.spyOn(d._worker, 'terminate');
+    const exitCode = new Promise<number>((res) => d._worker.once('exit', res));
+    const pending = expect(d.predictAudio(new Float32Array(128000))).rejects.toThrow(/was closed/);
+    await d.close();
+    expect(await exitCode).toBe(0);
+    expect(terminate).not.toHaveBeenCalled();
+    await pending;
   });
 });

@@ -223,7 +223,7 @@ describe('OnnxTurnDetector in a session', () => {
   it('a terminated inference thread: error event, VAD endpointing, the session keeps running', async () => {
     vi.useRealTimers();
     const d = await OnnxTurnDetector.load({ modelPath: writeModel(rawAudioModel(0, -3)), maxSilence: 2000, label: 'killed' });
-    await d._worker.terminate();
+    await d._exitThread(1);
     useVirtualTime();
     const h = await startHarness({
       utterances: [{ start: 0, end: 1000, transcript: 'hello' }],

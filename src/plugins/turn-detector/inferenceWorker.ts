@@ -35,10 +35,25 @@ async function main(): Promise<void> {
   if (input === 'input_features') whisperLogMel(new Float32Array(WINDOW_SAMPLES));
   post({ type: 'ready', input, output });
 
-  // One request at a time, in order: the model is the bottleneck, and answers must not overtake each other.
+  // One request at a time, in order: the model is the bottleneck, and answers must not overtake each other. A
+  // close request ends the thread after the call in progress, never during it (terminating a thread inside
+  // onnxruntime's native run can take the process down); requests queued behind it are not run.
   let chain = Promise.resolve();
+  let exitCode: number | null = null;
+  const finish = (code: number) => {
+    void session.release().catch(() => {});
+    process.exit(code);
+  };
   port.on('message', (m: ToWorker) => {
+    if (m.type === 'close' || m.type === 'exit') {
+      if (exitCode === null) {
+        exitCode = m.type === 'close' ? 0 : m.code;
+        chain = chain.then(() => finish(exitCode!));
+      }
+      return;
+    }
     chain = chain.then(async () => {
+      if (exitCode !== null) return;
       try {
         const t0 = performance.now();
         let window = lastWindow(m.audio);

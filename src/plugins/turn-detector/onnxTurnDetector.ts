@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AudioTurnDetector } from '../../turn/types.ts';
+import { stopThread } from '../stopThread.ts';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol.ts';
 import type { SmartTurnInput } from './signature.ts';
 
@@ -124,10 +125,18 @@ export class OnnxTurnDetector implements AudioTurnDetector {
     });
   }
 
-  /** Ends the inference thread; later predictions fail (and a session using this detector falls back to VAD). */
+  /**
+   * Ends the inference thread; later predictions fail (and a session using this detector falls back to VAD). The
+   * thread exits between model calls (see stopThread).
+   */
   async close(): Promise<void> {
     if (!this.failure) this.fail('the turn detector was closed');
-    await this._worker.terminate();
+    await stopThread(this._worker, { type: 'close' });
+  }
+
+  /** For tests: the thread exits with this code between model calls, as a crashed one would. */
+  _exitThread(code = 1): Promise<void> {
+    return stopThread(this._worker, { type: 'exit', code });
   }
 
   private settle(id: number): Pending | undefined {

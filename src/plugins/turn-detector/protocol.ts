@@ -6,7 +6,11 @@ export interface WorkerInit {
   intraOpNumThreads: number;
 }
 
-export type ToWorker = { type: 'predict'; id: number; audio: Float32Array };
+export type ToWorker =
+  | { type: 'predict'; id: number; audio: Float32Array }
+  /** Exit between model calls: `close` with code 0, `exit` (tests) with the given code, as a crash would. */
+  | { type: 'close' }
+  | { type: 'exit'; code: number };
 
 export type FromWorker =
   | { type: 'ready'; input: 'input_features' | 'audio'; output: string }
