@@ -259,7 +259,9 @@ export default async function rooms() {
   // The capacity setting: inference on a thread of its own, so the event loop keeps every room's audio moving.
   // The threads that appear while the VAD loads are its inference thread (the native client starts with the first room).
   const before = ownThreadIds();
-  const vad = await SileroVAD.load({ thread: (process.env.VC_BENCH_ROOM_VAD_THREAD as 'main' | 'worker' | undefined) ?? 'worker' });
+  // VC_BENCH_ROOM_VAD_BATCH_MS: how long a frame's windows wait for other rooms' (one thread round-trip for many).
+  const batchDelayMs = Number(process.env.VC_BENCH_ROOM_VAD_BATCH_MS ?? 10);
+  const vad = await SileroVAD.load({ thread: (process.env.VC_BENCH_ROOM_VAD_THREAD as 'main' | 'worker' | undefined) ?? 'worker', batchDelayMs });
   const vadThreads = new Set([...ownThreadIds()].filter((t) => !before.has(t)));
   // VC_BENCH_ROOM_TURNS=0: capacity only.
   const turns = Number(process.env.VC_BENCH_ROOM_TURNS ?? 20);
@@ -274,5 +276,5 @@ export default async function rooms() {
     best = n;
   }
   await dispose();
-  return { latency: lat, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 100, usersInOneChildProcessOnThisMachine: true, usersUnsubscribeAfterFirstReply: true } } };
+  return { latency: lat, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 100, usersInOneChildProcessOnThisMachine: true, usersUnsubscribeAfterFirstReply: true } } };
 }
