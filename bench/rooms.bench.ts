@@ -25,6 +25,7 @@ import { AgentSession } from '../src/session/agentSession.ts';
 import { VadScriptedSTT } from '../test/room/helpers/agent.ts';
 import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFrames } from '../test/room/helpers/livekit.ts';
 import { InstantLLM } from './lib/instant.ts';
+import { sourceModes } from './lib/sourceModes.ts';
 import { liveKitServerPid, OtherCpu, OwnCpu, ownThreadIds } from './lib/procCpu.ts';
 import { selfTimes, startProfile, stopProfile } from './lib/profiler.ts';
 import { round, sleep, summary } from './lib/stats.ts';
@@ -275,6 +276,8 @@ export default async function rooms() {
     if (!r.realTime) break;
     best = n;
   }
+  // VC_BENCH_ROOM_SOURCE_MODES=1: the AudioSource's queued and unqueued modes (bench/lib/sourceModes.ts).
+  const modes = process.env.VC_BENCH_ROOM_SOURCE_MODES === '1' ? await sourceModes() : undefined;
   await dispose();
-  return { latency: lat, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 100, usersInOneChildProcessOnThisMachine: true, usersUnsubscribeAfterFirstReply: true } } };
+  return { latency: lat, audioSourceModes: modes, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 100, usersInOneChildProcessOnThisMachine: true, usersUnsubscribeAfterFirstReply: true } } };
 }
