@@ -269,7 +269,7 @@ export default async function rooms() {
   const lat = turns > 0 ? await latency(vad, turns) : { skipped: 'VC_BENCH_ROOM_TURNS=0' };
   const levels = [];
   let best = 0;
-  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '5,10,25,50,75').split(',').map(Number)) {
+  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '5,10,25,50,75').split(',').map(Number).filter((x) => x > 0)) {
     process.stderr.write(`bench: rooms capacity at ${n}...\n`);
     const r = await capacityLevel(vad, vadThreads, n, Number(process.env.VC_BENCH_ROOM_SECONDS ?? 15));
     levels.push(r);

@@ -38,13 +38,15 @@ export interface RoomAudioOutputOptions {
 const CHUNK_MS = 40;
 
 /**
- * Why the output always has a native queue (`queueSizeMs` > 0), although that queue's source encodes and sends 10 ms
- * of silence every 10 ms while the agent is quiet (rtc-ffi ≥ 0.12.49; about a fifth of a quiet room's CPU): with
- * `queueSizeMs: 0` the native side skips its queue and its silence, but then nothing marks the quiet time in the
- * stream (RTP timestamps count only the samples sent), and the receiving libwebrtc stretches each reply after a
- * pause: a 600 ms tone paced from JavaScript in 10 or 40 ms steps was heard as 720–1010 ms, some replies 300 ms late
- * (tmp experiment against the local server; the queued source: 600–640 ms). The native library also asserts (a
- * process abort, not an error) on a queue that is not a multiple of 10 ms, so such values are refused here.
+ * Why the output always has a native queue (`queueSizeMs` > 0), although that queue's source encodes 10 ms of
+ * silence every 10 ms while the agent is quiet (rtc-ffi ≥ 0.12.49): a connected room with a quiet published track
+ * costs ~30 ms of CPU per second queued and ~10 unqueued (`npm run bench -- rooms`, VC_BENCH_ROOM_SOURCE_MODES=1);
+ * the difference is about a third of a room's agent CPU. With `queueSizeMs: 0` the native side keeps no queue and sends nothing between captures (each capture
+ * must then be 10 ms, paced by the caller), but nothing marks the quiet time in the stream (RTP timestamps count
+ * only the samples sent) and the receiving libwebrtc stretches each reply after a pause: a 600 ms tone paced from
+ * JavaScript in 40 ms steps is heard as 720–760 ms (10 ms steps, or sending 40 ms ahead, as well: up to 1 s), against
+ * 600 ms queued. The native library also aborts the process (an assertion) on a queue that is not a multiple of
+ * 10 ms, so such values are refused here.
  */
 function checkQueueSize(ms: number): number {
   if (!(Number.isInteger(ms) && ms >= 10 && ms % 10 === 0)) {
