@@ -74,8 +74,8 @@ async function heard(queueSizeMs: number) {
 }
 
 export async function sourceModes() {
-  const rooms = 10;
-  const seconds = 10;
+  const rooms = Number(process.env.VC_BENCH_ROOM_SOURCE_ROOMS ?? 10);
+  const seconds = Number(process.env.VC_BENCH_ROOM_SOURCE_SECONDS ?? 10);
   const queued = await quietCpu(200, rooms, seconds);
   const unqueued = await quietCpu(0, rooms, seconds);
   return {
