@@ -5,7 +5,9 @@
  *   includes the VAD's silence wait and endpointing) and the server's (user → agent and agent → user transport).
  * - capacity: N rooms at once, each one user (in a child process) and one agent session with real Silero VAD in
  *   this process; a level passes while the VAD keeps up with real time (p95 lag < 200 ms), every room answered and
- *   the event loop stays responsive (p99 delay < 100 ms). Goal ≥ 50 rooms.
+ *   the event loop stays responsive (p99 delay < 100 ms). Goal ≥ 50 rooms. Each level reports the CPU of the agent
+ *   process (split into its JS main thread, the VAD thread and native threads), the users' process and the server
+ *   per room-second (bench/lib/procCpu.ts), and the rooms the agent alone could serve on 2 cores.
  *   Note: rtc-node 1.1 hands every FFI event of the process (each 50 ms audio frame of every stream) to every Room,
  *   which takes a mutex per event, so one process's cost grows with rooms × streams; see the profile in the report.
  */
@@ -23,6 +25,8 @@ import { AgentSession } from '../src/session/agentSession.ts';
 import { VadScriptedSTT } from '../test/room/helpers/agent.ts';
 import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFrames } from '../test/room/helpers/livekit.ts';
 import { InstantLLM } from './lib/instant.ts';
+import { sourceModes } from './lib/sourceModes.ts';
+import { liveKitServerPid, OtherCpu, OwnCpu, ownThreadIds } from './lib/procCpu.ts';
 import { selfTimes, startProfile, stopProfile } from './lib/profiler.ts';
 import { round, sleep, summary } from './lib/stats.ts';
 
@@ -141,7 +145,12 @@ async function latency(vad: SileroVAD, turns: number) {
 
 const CAPACITY_INPUT_RATE = 16000;
 
-async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
+/** The machine's cores in ms of CPU per second: what the agent alone could use. */
+const MACHINE_MS_PER_SECOND = 2000;
+
+const perRoomSecond = (ms: number | undefined, n: number, seconds: number) => (ms === undefined ? undefined : round(ms / n / seconds, 1));
+
+async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, n: number, seconds: number) {
   const env = liveKitEnv()!;
   const prefix = uniqueRoom(`bench-cap${n}`);
   const rooms: Room[] = [];
@@ -163,11 +172,18 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
     env: process.env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  // "heard <i>": user i heard the agent's first reply (then it unsubscribed, see roomUsers.ts).
+  const heard = new Set<string>();
   await new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      if (buf.split('\n').includes('ready')) resolve();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) {
+        if (l === 'ready') resolve();
+        else if (l.startsWith('heard ')) heard.add(l.slice(6));
+      }
     });
     child.once('exit', (c) => reject(new Error(`users process exited (${c})`)));
   });
@@ -186,8 +202,14 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
   const ffi = (globalThis as { _ffiClientInstance?: { on(e: string, f: typeof countFfi): void; off(e: string, f: typeof countFfi): void } })._ffiClientInstance;
   if (profiling) ffi?.on('ffi_event', countFfi);
   const c0 = process.cpuUsage();
+  const own = OwnCpu.start({ vadThread: vadThreads });
+  const users = OtherCpu.start(child.pid);
+  const server = OtherCpu.start(liveKitServerPid());
   await sleep(seconds * 1000);
   const cpu = process.cpuUsage(c0);
+  const agentCpu = own.stop();
+  const usersMs = users?.stop();
+  const serverMs = server?.stop();
   // VC_BENCH_ROOM_PROFILE=<n>: where the process's time goes at that level (self time per function and file).
   if (profiling) ffi?.off('ffi_event', countFfi);
   if (profiling) process.stderr.write(`ffi events per second: ${JSON.stringify([...ffiCounts].map(([k, v]) => [k, Math.round(v / seconds)]))}\n`);
@@ -213,7 +235,22 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
     vadLagMs: lag,
     roomsAnswered: answered,
     eventLoopDelayP99Ms: loopP99,
+    roomsHeardByUsers: heard.size,
     cpuPercent: round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100, 1),
+    /**
+     * ms of CPU per room and second of the measured span: the agent process (its JS main thread, the VAD's
+     * inference thread, the rest: the native client's threads, libuv, GC), the users' process and the server.
+     */
+    cpuMsPerRoomSecond: {
+      agent: perRoomSecond(agentCpu.total, n, seconds),
+      agentJsMain: perRoomSecond(agentCpu.jsMain, n, seconds),
+      agentVadThread: perRoomSecond(agentCpu.vadThread, n, seconds),
+      agentNative: perRoomSecond(agentCpu.native, n, seconds),
+      users: perRoomSecond(usersMs, n, seconds),
+      server: perRoomSecond(serverMs, n, seconds),
+    },
+    /** Rooms the agent process alone could serve on the machine's 2 cores, were users and server elsewhere. */
+    agentOnlyProjectedRooms: Math.floor(MACHINE_MS_PER_SECOND / (agentCpu.total / n / seconds)),
     realTime: lag.p95 < 200 && answered === n && loopP99 < 100,
   };
 }
@@ -221,17 +258,26 @@ async function capacityLevel(vad: SileroVAD, n: number, seconds: number) {
 export default async function rooms() {
   if (!liveKitEnv()) return { skipped: 'LIVEKIT_URL is unset (scripts/livekit-server.sh up; eval "$(scripts/livekit-server.sh env)")' };
   // The capacity setting: inference on a thread of its own, so the event loop keeps every room's audio moving.
-  const vad = await SileroVAD.load({ thread: (process.env.VC_BENCH_ROOM_VAD_THREAD as 'main' | 'worker' | undefined) ?? 'worker' });
-  const lat = await latency(vad, Number(process.env.VC_BENCH_ROOM_TURNS ?? 20));
+  // The threads that appear while the VAD loads are its inference thread (the native client starts with the first room).
+  const before = ownThreadIds();
+  // VC_BENCH_ROOM_VAD_BATCH_MS: how long a frame's windows wait for other rooms' (one thread round-trip for many).
+  const batchDelayMs = Number(process.env.VC_BENCH_ROOM_VAD_BATCH_MS ?? 10);
+  const vad = await SileroVAD.load({ thread: (process.env.VC_BENCH_ROOM_VAD_THREAD as 'main' | 'worker' | undefined) ?? 'worker', batchDelayMs });
+  const vadThreads = new Set([...ownThreadIds()].filter((t) => !before.has(t)));
+  // VC_BENCH_ROOM_TURNS=0: capacity only.
+  const turns = Number(process.env.VC_BENCH_ROOM_TURNS ?? 20);
+  const lat = turns > 0 ? await latency(vad, turns) : { skipped: 'VC_BENCH_ROOM_TURNS=0' };
   const levels = [];
   let best = 0;
-  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '5,10,25,50,75').split(',').map(Number)) {
+  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '5,10,25,50,75').split(',').map(Number).filter((x) => x > 0)) {
     process.stderr.write(`bench: rooms capacity at ${n}...\n`);
-    const r = await capacityLevel(vad, n, 15);
+    const r = await capacityLevel(vad, vadThreads, n, Number(process.env.VC_BENCH_ROOM_SECONDS ?? 15));
     levels.push(r);
     if (!r.realTime) break;
     best = n;
   }
+  // VC_BENCH_ROOM_SOURCE_MODES=1: the AudioSource's queued and unqueued modes (bench/lib/sourceModes.ts).
+  const modes = process.env.VC_BENCH_ROOM_SOURCE_MODES === '1' ? await sourceModes() : undefined;
   await dispose();
-  return { latency: lat, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 40, usersInOneChildProcessOnThisMachine: true } } };
+  return { latency: lat, audioSourceModes: modes, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 100, usersInOneChildProcessOnThisMachine: true, usersUnsubscribeAfterFirstReply: true } } };
 }

@@ -111,6 +111,29 @@ describe('Silero VAD on its own inference thread (thread: worker)', () => {
     expect(segments(await run(threaded, frames(pcm)))).toHaveLength(1);
   });
 
+  it('sends all the windows of a frame in one request, and batchDelayMs gathers many streams: same probabilities', async () => {
+    const delayed = await SileroVAD.load({ thread: 'worker', batchDelayMs: 10 });
+    const m = delayed.model as SileroThreadModel;
+    const pcm = join(silence(500), a, silence(1000));
+    const probs = async (v: SileroVAD, per: number) =>
+      (await run(v, frames(pcm, 16000, per))).filter((e) => e.type === 'inference_done').map((e) => (e as { probability: number }).probability);
+    const main = await probs(vad, 320);
+    const runs0 = m.stats.runs;
+    const windows0 = m.stats.windows;
+    // 100 ms frames: three windows (and the remainder carried on) per request, the state chained inside the thread;
+    // four streams at once, odd frame lengths included, so requests of different lengths share model calls.
+    const threaded = await Promise.all([probs(delayed, 1600), probs(delayed, 1600), probs(delayed, 1000), probs(delayed, 2048)]);
+    for (const t of threaded) {
+      expect(t.length).toBe(main.length);
+      for (let i = 0; i < main.length; i++) expect(Math.abs(t[i]! - main[i]!), `window ${i}`).toBeLessThan(1e-4);
+    }
+    const windows = m.stats.windows - windows0;
+    expect(windows).toBe(4 * main.length);
+    // Each model call served several streams' windows.
+    expect((m.stats.runs - runs0) * 2).toBeLessThan(windows);
+    await expect(SileroVAD.load({ thread: 'worker', batchDelayMs: -1 })).rejects.toThrow(/batchDelayMs/);
+  });
+
   it('names a file that is no model, and survives its thread dying', async () => {
     await expect(SileroVAD.load({ thread: 'worker', modelPath: '/nonexistent/model.onnx' })).rejects.toThrow(/cannot load \/nonexistent\/model.onnx/);
     await expect(SileroVAD.load({ thread: 'gpu' as 'worker' })).rejects.toThrow(/thread must be/);

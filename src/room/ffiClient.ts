@@ -65,6 +65,11 @@ export class RoutedFfiClient extends EventEmitter {
   private readonly unboundStreams = new Set<Listener>();
   /** The handle of the stream just created: its listener is added right after (synchronously, in its constructor). */
   private newStreamHandle: bigint | undefined;
+  /**
+   * `waitFor`'s pending predicates (a capture's callback, a publish's, …). None waits for a stream's frame, so
+   * frames are not offered to them: with many rooms speaking that was every waiter tested against every frame.
+   */
+  private readonly waiters = new Set<Listener>();
 
   constructor(private readonly b: Bindings, sdkVersion: string) {
     super();
@@ -110,8 +115,8 @@ export class RoutedFfiClient extends EventEmitter {
 
   /**
    * A frame reaches its stream, a room event its room (any room whose handle is not known yet: it queues events
-   * until connected), and everything else the ordinary listeners (request waiters): each listener would otherwise
-   * look at every event, a Room after taking its lock.
+   * until connected), everything but frames the request waiters, and everything the ordinary listeners: each
+   * listener would otherwise look at every event, a Room after taking its lock.
    */
   private dispatch(ev: FfiMessage): void {
     const kind = ev.message.case;
@@ -119,13 +124,17 @@ export class RoutedFfiClient extends EventEmitter {
       const own = this.streams.get((ev.message.value as { streamHandle?: bigint }).streamHandle ?? -1n);
       if (own) own.call(this, ev);
       if (this.unboundStreams.size) for (const l of [...this.unboundStreams]) l.call(this, ev);
-    } else if (kind === 'roomEvent' || kind === 'rpcMethodInvocation') {
+      this.emit(EVENT, ev);
+      return;
+    }
+    if (kind === 'roomEvent' || kind === 'rpcMethodInvocation') {
       const handle = kind === 'roomEvent' ? (ev.message.value as { roomHandle?: bigint }).roomHandle : undefined;
       for (const l of [...this.rooms]) {
         const mine = roomOfListener.get(l)?.ffiHandle?.handle;
         if (handle === undefined || mine === undefined || mine === handle) l.call(this, ev);
       }
     }
+    if (this.waiters.size) for (const l of [...this.waiters]) l.call(this, ev);
     this.emit(EVENT, ev);
   }
 
@@ -155,7 +164,7 @@ export class RoutedFfiClient extends EventEmitter {
       const signal = options?.signal;
       if (signal?.aborted) return reject(signal.reason ?? new Error('waitFor aborted'));
       const cleanup = () => {
-        this.off(EVENT, listener);
+        this.waiters.delete(listener);
         signal?.removeEventListener('abort', onAbort);
       };
       const listener = (ev: FfiMessage) => {
@@ -168,7 +177,7 @@ export class RoutedFfiClient extends EventEmitter {
         reject(signal?.reason ?? new Error('waitFor aborted'));
       };
       signal?.addEventListener('abort', onAbort);
-      this.on(EVENT, listener);
+      this.waiters.add(listener);
     });
   }
 }

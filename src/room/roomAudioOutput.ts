@@ -17,7 +17,10 @@ export interface RoomAudioOutputOptions {
   numChannels: number;
   trackName: string;
   publishOptions: TrackPublishOptions;
-  /** The AudioSource's queue: how far ahead of playout the output may run. Default 200 ms. */
+  /**
+   * The AudioSource's queue: how far ahead of playout the output may run. Default 200 ms; a multiple of 10 ms, at
+   * least 10 (see checkQueueSize).
+   */
   queueSizeMs?: number;
   /** A single capture taking longer than this ends the segment as failed. Default queue + 1000 ms. */
   captureStallMs?: number;
@@ -33,6 +36,24 @@ export interface RoomAudioOutputOptions {
  * length only sets how often the output and its actor work: 40 ms is half the captures, events and timers of 20 ms.
  */
 const CHUNK_MS = 40;
+
+/**
+ * Why the output always has a native queue (`queueSizeMs` > 0), although that queue's source encodes 10 ms of
+ * silence every 10 ms while the agent is quiet (rtc-ffi ≥ 0.12.49): a connected room with a quiet published track
+ * costs ~30 ms of CPU per second queued and ~10 unqueued (`npm run bench -- rooms`, VC_BENCH_ROOM_SOURCE_MODES=1);
+ * the difference is about a third of a room's agent CPU. With `queueSizeMs: 0` the native side keeps no queue and sends nothing between captures (each capture
+ * must then be 10 ms, paced by the caller), but nothing marks the quiet time in the stream (RTP timestamps count
+ * only the samples sent) and the receiving libwebrtc stretches each reply after a pause: a 600 ms tone paced from
+ * JavaScript in 40 ms steps is heard as 720–760 ms (10 ms steps, or sending 40 ms ahead, as well: up to 1 s), against
+ * 600 ms queued. The native library also aborts the process (an assertion) on a queue that is not a multiple of
+ * 10 ms, so such values are refused here.
+ */
+function checkQueueSize(ms: number): number {
+  if (!(Number.isInteger(ms) && ms >= 10 && ms % 10 === 0)) {
+    throw new RangeError(`room audio output: queueSizeMs must be a positive multiple of 10 ms (got ${ms}); 0, the native unqueued mode, makes receivers stretch the audio after each pause`);
+  }
+  return ms;
+}
 
 /**
  * The agent's voice as a published audio track. A thin facade over the `roomAudioOutput` actor: it keeps the
@@ -66,7 +87,7 @@ export class RoomAudioOutput implements AudioOutput {
   ) {
     this.sampleRate = opts.sampleRate;
     this.numChannels = opts.numChannels;
-    this.queueSizeMs = opts.queueSizeMs ?? 200;
+    this.queueSizeMs = checkQueueSize(opts.queueSizeMs ?? 200);
     this.actor = createRoomAudioOutputActor(
       {
         take: () => this.queue.shift(),

@@ -8,6 +8,37 @@ import { RoutedFfiClient } from '../../src/room/ffiClient.ts';
 import { join, liveKitEnv, Microphone, uniqueRoom, until } from './helpers/livekit.ts';
 
 const env = liveKitEnv();
+
+describe('the routed bridge without a server (fake native bindings)', () => {
+  it("offers request waiters every event but streams' frames, and resolves them with their callback", async () => {
+    let deliver: (data: Uint8Array) => void = () => undefined;
+    const events: Ev[] = [];
+    const bindings = {
+      livekitInitialize: (cb: (d: Uint8Array) => void) => void (deliver = cb),
+      FfiEvent: { fromBinary: (d: Uint8Array) => events[d[0]!]! },
+    };
+    const client = new RoutedFfiClient(bindings as never, '0');
+    const send = (ev: Ev) => deliver(Uint8Array.of(events.push(ev) - 1));
+    const offered: string[] = [];
+    const all: string[] = [];
+    client.on('ffi_event', (ev: Ev) => all.push(ev.message.case ?? ''));
+    const waited = client.waitFor<{ asyncId: bigint }>((ev) => {
+      offered.push(ev.message.case ?? '');
+      return ev.message.case === 'captureAudioFrame' && (ev.message.value as { asyncId?: bigint }).asyncId === 7n;
+    });
+    send({ message: { case: 'audioStreamEvent', value: { streamHandle: 1n } } });
+    send({ message: { case: 'videoStreamEvent', value: { streamHandle: 2n } } });
+    send({ message: { case: 'captureAudioFrame', value: { asyncId: 6n } as never } });
+    send({ message: { case: 'audioStreamEvent', value: { streamHandle: 1n } } });
+    send({ message: { case: 'captureAudioFrame', value: { asyncId: 7n } as never } });
+    expect(await waited).toEqual({ asyncId: 7n });
+    expect(offered).toEqual(['captureAudioFrame', 'captureAudioFrame']);
+    // Once answered, a waiter is offered nothing more; ordinary listeners still get every event.
+    send({ message: { case: 'captureAudioFrame', value: { asyncId: 7n } as never } });
+    expect(offered).toHaveLength(2);
+    expect(all).toEqual(['audioStreamEvent', 'videoStreamEvent', 'captureAudioFrame', 'audioStreamEvent', 'captureAudioFrame', 'captureAudioFrame']);
+  });
+});
 type Ev = { message: { case?: string; value?: { roomHandle?: bigint; streamHandle?: bigint } } };
 
 /**

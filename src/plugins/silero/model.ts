@@ -22,6 +22,14 @@ export interface WindowResult {
   inferenceMs: number;
 }
 
+/** Consecutive windows' answers: a probability each, and the recurrent state after the last. */
+export interface WindowsResult {
+  probabilities: Float32Array;
+  state: Float32Array;
+  /** Mean model time per window. */
+  inferenceMs: number;
+}
+
 /** What the VAD needs of a model, on this thread (SileroModel) or a worker thread (SileroThreadModel). */
 export interface SileroInference {
   readonly batching: boolean;
@@ -29,6 +37,12 @@ export interface SileroInference {
   readonly stats: { runs: number; windows: number };
   /** `input`: CONTEXT + WINDOW samples in −1..1; `state`: 2 × 128. */
   infer(input: Float32Array, state: Float32Array): Promise<WindowResult>;
+  /**
+   * Consecutive windows of one stream (each CONTEXT + WINDOW samples), the state carried from one to the next:
+   * one request for all the windows of a frame. `batchDelayMs` (worker thread only) lets the request wait that
+   * long for other streams' windows, so that they share one round-trip to the thread.
+   */
+  inferWindows(inputs: Float32Array[], state: Float32Array, batchDelayMs?: number): Promise<WindowsResult>;
 }
 
 interface Pending {
@@ -72,6 +86,19 @@ export class SileroModel implements SileroInference {
       this.pending.push({ input, state, resolve, reject });
       this.schedule();
     });
+  }
+
+  /** On this thread each window is a model call of its own (batched with other streams' windows of the same turn). */
+  async inferWindows(inputs: Float32Array[], state: Float32Array): Promise<WindowsResult> {
+    const probabilities = new Float32Array(inputs.length);
+    let ms = 0;
+    for (let i = 0; i < inputs.length; i++) {
+      const r = await this.infer(inputs[i]!, state);
+      probabilities[i] = r.probability;
+      state = r.state;
+      ms += r.inferenceMs;
+    }
+    return { probabilities, state, inferenceMs: inputs.length ? ms / inputs.length : 0 };
   }
 
   private schedule(): void {

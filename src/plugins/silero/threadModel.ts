@@ -2,42 +2,33 @@
  * The Silero model run on a worker thread (`SileroVAD.load({ thread: 'worker' })`): for processes that serve many
  * sessions. onnxruntime-node runs a model call synchronously on the calling thread, so on the main thread every
  * window of every stream blocks the event loop that also moves the rooms' audio; on a worker thread the inference
- * takes the machine's other core. Windows due in one turn of the main thread go over as one message, and the worker
- * merges the messages queued while it computes into one model call.
+ * takes the machine's other core. A request carries all the windows of a frame of one stream; the requests due in
+ * one turn of the main thread (or within `batchDelayMs`) go over as one message, and the worker merges the messages
+ * queued while it computes: concurrent streams share each model call.
  *
  * A crash of the thread fails the windows in flight with a clear error (the VAD stream ends, recognition restarts
  * it) and the next window starts a new thread.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CONTEXT, STATE_SIZE, WINDOW, type SileroInference, type WindowResult } from './model.ts';
+import { stopThread } from '../stopThread.ts';
+import { CONTEXT, STATE_SIZE, WINDOW, type SileroInference, type WindowResult, type WindowsResult } from './model.ts';
 
 const IN = CONTEXT + WINDOW;
 const LAYER = STATE_SIZE / 2;
 
 interface Pending {
-  input: Float32Array;
+  inputs: Float32Array[];
   state: Float32Array;
-  resolve: (r: WindowResult) => void;
+  resolve: (r: WindowsResult) => void;
   reject: (e: unknown) => void;
 }
 type FromWorker =
   | { type: 'ready'; inputNames: string[] }
   | { type: 'load-error'; message: string }
-  | { type: 'result'; id: number; probs: Float32Array; state: Float32Array; ms: number; merged: number }
+  /** `probs`: every window of every request, request by request; `state`: [2, b, 128] after each one's last window. */
+  | { type: 'result'; id: number; probs: Float32Array; state: Float32Array; ms: number; runs: number; merged: number }
   | { type: 'failed'; id: number; message: string };
-
-/** Asks a thread to exit and waits for it; terminates it after a second without an answer. */
-function stopThread(w: Worker, message: { type: 'close' } | { type: 'exit'; code: number }): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => void w.terminate(), 1000);
-    w.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    w.postMessage(message);
-  });
-}
 
 const workerFile = () => fileURLToPath(new URL('./inferenceWorker.mjs', import.meta.url));
 
@@ -47,7 +38,9 @@ export class SileroThreadModel implements SileroInference {
   private worker: Worker | null = null;
   private ready: Promise<void> | null = null;
   private gathering: Pending[] = [];
-  private scheduled = false;
+  /** When the gathered requests go to the thread (performance.now() ms), and how to cancel that. */
+  private sendAt = Infinity;
+  private cancelSend: (() => void) | null = null;
   private nextId = 1;
   private readonly inFlight = new Map<number, Pending[]>();
 
@@ -86,17 +79,39 @@ export class SileroThreadModel implements SileroInference {
     return this.ready;
   }
 
-  infer(input: Float32Array, state: Float32Array): Promise<WindowResult> {
+  async infer(input: Float32Array, state: Float32Array): Promise<WindowResult> {
+    const r = await this.inferWindows([input], state);
+    return { probability: r.probabilities[0]!, state: r.state, inferenceMs: r.inferenceMs };
+  }
+
+  inferWindows(inputs: Float32Array[], state: Float32Array, batchDelayMs = 0): Promise<WindowsResult> {
+    if (!inputs.length) return Promise.resolve({ probabilities: new Float32Array(0), state, inferenceMs: 0 });
     return new Promise((resolve, reject) => {
-      this.gathering.push({ input, state, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      // Every stream whose window is due in this turn adds it first; then one message carries them all.
-      setImmediate(() => {
-        this.scheduled = false;
-        void this.send();
-      });
+      this.gathering.push({ inputs, state, resolve, reject });
+      this.sendBy(performance.now() + batchDelayMs, batchDelayMs);
     });
+  }
+
+  /**
+   * Sends what is gathered no later than `at`: at the end of this turn for no delay (every stream whose windows are
+   * due in this turn adds them first), else after the delay; an earlier deadline moves a later one forward.
+   */
+  private sendBy(at: number, delayMs: number): void {
+    if (at >= this.sendAt) return;
+    this.cancelSend?.();
+    this.sendAt = at;
+    const fire = () => {
+      this.sendAt = Infinity;
+      this.cancelSend = null;
+      void this.send();
+    };
+    if (delayMs > 0) {
+      const t = setTimeout(fire, delayMs);
+      this.cancelSend = () => clearTimeout(t);
+    } else {
+      const i = setImmediate(fire);
+      this.cancelSend = () => clearImmediate(i);
+    }
   }
 
   private async send(): Promise<void> {
@@ -110,16 +125,19 @@ export class SileroThreadModel implements SileroInference {
       return;
     }
     const b = batch.length;
-    const input = new Float32Array(b * IN);
+    const steps = new Int32Array(b);
+    batch.forEach((p, i) => (steps[i] = p.inputs.length));
+    const input = new Float32Array(steps.reduce((n, k) => n + k, 0) * IN);
     const state = new Float32Array(b * STATE_SIZE);
+    let w = 0;
     batch.forEach((p, i) => {
-      input.set(p.input, i * IN);
+      for (const x of p.inputs) input.set(x, w++ * IN);
       for (let l = 0; l < 2; l++) state.set(p.state.subarray(l * LAYER, (l + 1) * LAYER), (l * b + i) * LAYER);
     });
     const id = this.nextId++;
     this.inFlight.set(id, batch);
     this.worker!.ref(); // windows in flight keep the process alive until answered
-    this.worker!.postMessage({ type: 'batch', id, b, input, state }, [input.buffer, state.buffer]);
+    this.worker!.postMessage({ type: 'batch', id, b, steps, input, state }, [input.buffer, state.buffer, steps.buffer]);
   }
 
   private settle(m: Extract<FromWorker, { id: number }>): void {
@@ -132,12 +150,15 @@ export class SileroThreadModel implements SileroInference {
       return;
     }
     const b = batch.length;
-    if (m.merged > 0) this.stats.runs += 1 / m.merged;
-    this.stats.windows += b;
+    if (m.merged > 0) this.stats.runs += m.runs / m.merged;
+    let w = 0;
     batch.forEach((p, i) => {
       const st = new Float32Array(STATE_SIZE);
       for (let l = 0; l < 2; l++) st.set(m.state.subarray((l * b + i) * LAYER, (l * b + i + 1) * LAYER), l * LAYER);
-      p.resolve({ probability: m.probs[i]!, state: st, inferenceMs: m.ms });
+      const k = p.inputs.length;
+      this.stats.windows += k;
+      p.resolve({ probabilities: m.probs.slice(w, w + k), state: st, inferenceMs: m.ms });
+      w += k;
     });
   }
 
@@ -156,6 +177,9 @@ export class SileroThreadModel implements SileroInference {
     this.worker = null;
     this.ready = null;
     const closed = new Error('Silero VAD model closed');
+    this.cancelSend?.();
+    this.cancelSend = null;
+    this.sendAt = Infinity;
     for (const p of this.gathering.splice(0)) p.reject(closed);
     this.failAll(closed);
     if (w) await stopThread(w, { type: 'close' });
