@@ -9,7 +9,7 @@ import { TrackKind, TrackSource } from '@livekit/rtc-node';
 import { createActor } from 'xstate';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
-import { PreConnectAudioError, PreConnectAudioHandler, TF_PRECONNECT_BUFFER, TOPIC_PRE_CONNECT_AUDIO } from '../src/room/preConnectAudio.ts';
+import { MAX_PRE_CONNECT_BUFFERS, PreConnectAudioError, PreConnectAudioHandler, TF_PRECONNECT_BUFFER, TOPIC_PRE_CONNECT_AUDIO } from '../src/room/preConnectAudio.ts';
 import { decodePreConnectBuffer, toInputFormat } from '../src/room/preConnectDecode.ts';
 import { readOggOpus, readWebmOpus } from '../src/room/preConnectOpus.ts';
 import { leadGate } from '../src/room/leadGate.ts';
@@ -277,6 +277,16 @@ describe('the pre-connect handler', () => {
     await vi.advanceTimersByTimeAsync(1500);
     expect(await handler.take('alice', 'TR_b')).toBeNull();
     expect(errors.at(-1)?.message).toMatch(/1500 ms old; dropped/);
+  });
+
+  it(`at most ${MAX_PRE_CONNECT_BUFFERS} buffers are kept: the oldest goes first`, async () => {
+    for (let i = 0; i <= MAX_PRE_CONNECT_BUFFERS; i++) room.send('alice', fakeReader(pcmBuffer(i + 1, 240), PCM24(`TR_${i}`)));
+    await vi.advanceTimersByTimeAsync(10);
+    expect((await handler.take('alice', `TR_${MAX_PRE_CONNECT_BUFFERS}`))?.data[0]).toBe(MAX_PRE_CONNECT_BUFFERS + 1);
+    expect((await handler.take('alice', 'TR_1'))?.data[0]).toBe(2);
+    const evicted = handler.take('alice', 'TR_0');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(await evicted).toBeNull();
   });
 
   it('a malformed buffer rejects the take with a PreConnectAudioError; no trackId is reported', async () => {

@@ -20,6 +20,9 @@ export const TF_PRECONNECT_BUFFER = 6;
 /** A buffer whose stream opened longer than this before its track was opened is stale (LiveKit Agents' max_delta_s). */
 export const PRE_CONNECT_MAX_AGE_MS = 1000;
 
+/** Buffers kept at most: the oldest received is dropped first, so buffers for tracks never opened cannot pile up. */
+export const MAX_PRE_CONNECT_BUFFERS = 16;
+
 /** Whether the publisher of this track recorded a pre-connect buffer for it. */
 export const hasPreConnectBuffer = (pub: TrackPublication): boolean => !!pub.info?.audioFeatures?.includes(TF_PRECONNECT_BUFFER);
 
@@ -135,6 +138,11 @@ export class PreConnectAudioHandler {
     if (this.slots.get(key)?.openedAt !== null) this.slots.delete(key);
     const slot = this.slotFor(key);
     slot.openedAt = Date.now();
+    const received = [...this.slots].filter(([, s]) => s.openedAt !== null);
+    for (const [k, s] of received.slice(0, Math.max(0, received.length - MAX_PRE_CONNECT_BUFFERS))) {
+      s.settle(null);
+      this.slots.delete(k);
+    }
     this.readers.add(reader);
     const timer = setTimeout(() => {
       this.opts.onError(new PreConnectAudioError(`pre-connect audio from ${identity} (track ${trackId}) was not complete within ${this.opts.timeoutMs} ms; dropped`));
