@@ -2,6 +2,14 @@ import { AudioStream, TrackKind, TrackSource, type Room } from '@livekit/rtc-nod
 import { fromCallback } from 'xstate';
 import { AudioFrame } from '../src/audio/frame.ts';
 import { followTrack } from '../src/room/trackFollower.ts';
+import { leadGate } from '../src/room/leadGate.ts';
+import { hasPreConnectBuffer } from '../src/room/preConnectAudio.ts';
+import { toInputFormat } from '../src/room/preConnectDecode.ts';
+
+/** Where a track's pre-connect recording comes from (the room's PreConnectAudioHandler). */
+export interface PreConnectSource {
+  take(identity: string, trackSid: string): Promise<AudioFrame | null>;
+}
 
 export interface RoomAudioInputInput {
   room: Room;
@@ -14,6 +22,10 @@ export interface RoomAudioInputInput {
   /** The microphone track now heard, or null. */
   onTrack?: (sid: string | null) => void;
   onError?: (e: Error) => void;
+  /** Pre-connect recordings (roomInputOptions.preConnectAudio); none when null or absent. */
+  preConnect?: PreConnectSource | null;
+  /** Reports a pre-connect recording that could not be used (the live audio flows regardless). */
+  onPreConnectError?: (e: Error) => void;
 }
 
 /**
@@ -27,8 +39,9 @@ const TAIL_MS = 500;
 
 /**
  * The linked participant's microphone as an actor: while it runs, the participant's subscribed microphone track is
- * read through an AudioStream (resampled to the requested format) and its frames pushed on. One actor per linked
- * participant; stopping it closes the stream.
+ * read through an AudioStream (resampled to the requested format) and its frames pushed on. A track published with
+ * a pre-connect buffer (TF_PRECONNECT_BUFFER) first gets that recording, converted to the same format, and its live
+ * frames wait behind it (leadGate). One actor per linked participant; stopping it closes the stream.
  */
 export const roomAudioInputLogic = fromCallback<{ type: 'NONE' }, RoomAudioInputInput>(({ input }) => {
   const { room, identity, sampleRate, numChannels, push } = input;
@@ -37,20 +50,30 @@ export const roomAudioInputLogic = fromCallback<{ type: 'NONE' }, RoomAudioInput
     const reader = stream.getReader();
     let open = true;
     input.onTrack?.(pub.sid ?? null);
+    const pre = input.preConnect && pub.sid && hasPreConnectBuffer(pub) ? input.preConnect : null;
+    const gate = pre
+      ? leadGate(
+          pre.take(identity, pub.sid!).then((rec) => (rec ? toInputFormat(rec, sampleRate, numChannels) : [])),
+          push,
+          (e) => (input.onPreConnectError ?? input.onError)?.(e),
+        )
+      : null;
+    const deliver = gate ? gate.live : push;
     void (async () => {
       try {
         for (;;) {
           const { value, done } = await reader.read();
           if (done || !open) break;
-          push(AudioFrame.from(value));
+          deliver(AudioFrame.from(value));
         }
       } catch (e) {
         if (open) input.onError?.(e instanceof Error ? e : new Error(String(e)));
       }
-      if (open) push(AudioFrame.silence(sampleRate, numChannels, TAIL_MS));
+      if (open) deliver(AudioFrame.silence(sampleRate, numChannels, TAIL_MS));
     })();
     return () => {
       open = false;
+      gate?.close();
       input.onTrack?.(null);
       void reader.cancel().catch(() => undefined);
     };

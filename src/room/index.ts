@@ -15,5 +15,6 @@ export { RoomAudioOutput, type RoomAudioOutputOptions } from './roomAudioOutput.
 export { RoomTranscriptionOutput, UserTranscriptPublisher, TOPIC_TRANSCRIPTION, ATTR_SEGMENT_ID, ATTR_TRANSCRIPTION_FINAL, ATTR_TRANSCRIBED_TRACK_ID } from './transcriptionOutput.ts';
 export { ATTR_AGENT_STATE } from './agentStateAttribute.ts';
 export { TOPIC_CHAT } from './textInput.ts';
+export { PreConnectAudioError, PreConnectAudioHandler, TF_PRECONNECT_BUFFER, TOPIC_PRE_CONNECT_AUDIO } from './preConnectAudio.ts';
 export { VoiceActivityVideoSampler, type VideoSampler, type VideoFrameInfo } from './videoSampler.ts';
 export { RoomVideoInput } from './roomVideoInput.ts';

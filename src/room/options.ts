@@ -24,6 +24,14 @@ export interface RoomInputOptions {
   audioSampleRate?: number;
   /** Default 1. */
   audioNumChannels?: number;
+  /**
+   * Accept the microphone audio a client recorded before the agent joined (byte stream
+   * `lk.agent.pre-connect-audio-buffer`, sent for a track published with livekit-client's `preConnectBuffer`) and
+   * hear it before the live track, so the user's first words are not lost. Default true.
+   */
+  preConnectAudio?: boolean;
+  /** How long (ms) to wait for a pre-connect buffer to arrive and to complete. Default 3000. */
+  preConnectAudioTimeout?: number;
   /** Cleans the microphone audio before the session sees it, e.g. `rnnoise()`. */
   noiseCancellation?: NoiseCancellation;
   /** Link only this participant. */
@@ -103,6 +111,8 @@ export function resolveRoomInputOptions(o: RoomInputOptions = {}): ResolvedRoomI
     textEnabled: bool('textEnabled', o.textEnabled ?? true),
     audioSampleRate: positiveInt('audioSampleRate', o.audioSampleRate ?? 24000),
     audioNumChannels: positiveInt('audioNumChannels', o.audioNumChannels ?? 1),
+    preConnectAudio: bool('preConnectAudio', o.preConnectAudio ?? true),
+    preConnectAudioTimeout: positiveInt('preConnectAudioTimeout', o.preConnectAudioTimeout ?? 3000),
     noiseCancellation: o.noiseCancellation,
     participantIdentity: o.participantIdentity,
     participantKinds: kinds,

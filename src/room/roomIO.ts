@@ -1,4 +1,4 @@
-import { RoomEvent, type RemoteParticipant, type Room } from '@livekit/rtc-node';
+import { ConnectionState, RoomEvent, type RemoteParticipant, type Room } from '@livekit/rtc-node';
 import { Subject, type Observable } from 'rxjs';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { startChild, stopChild, type ActorHome } from './childActor.ts';
@@ -19,6 +19,7 @@ import {
   type RoomInputOptions,
   type RoomOutputOptions,
 } from './options.ts';
+import { PreConnectAudioHandler } from './preConnectAudio.ts';
 import { deleteRoom } from './roomService.ts';
 import { RoomAudioOutput } from './roomAudioOutput.ts';
 import { registerChatInput } from './textInput.ts';
@@ -66,6 +67,8 @@ export class RoomIO {
   private readonly roomAudio: RoomAudioOutput | null;
   private readonly userTranscripts: UserTranscriptPublisher | null;
   private readonly stateAttribute: AgentStateAttribute;
+  /** Pre-connect recordings (inputOptions.preConnectAudio with audio input), else null. */
+  private readonly preConnect: PreConnectAudioHandler | null;
   private micInput: AnyActorRef | null = null;
   private readonly home: ActorHome;
   private micTrackSid: string | undefined;
@@ -112,6 +115,10 @@ export class RoomIO {
       ? new UserTranscriptPublisher(room, { identity: () => this.linkedIdentity, trackSid: () => this.micTrackSid, onError: report('user transcription') })
       : null;
     this.stateAttribute = new AgentStateAttribute(room, report('lk.agent.state'));
+    this.preConnect =
+      io.audioEnabled && io.preConnectAudio
+        ? new PreConnectAudioHandler(room, { timeoutMs: io.preConnectAudioTimeout, onError: (e) => this.report('audio_input', 'pre-connect audio', e) })
+        : null;
     const sampler = io.videoEnabled ? resolveVideoSampler(session._videoSampler) : null;
     this.videoInput = sampler
       ? new RoomVideoInput(room, {
@@ -199,15 +206,28 @@ export class RoomIO {
     const room = this.room;
     const onJoined = (p: RemoteParticipant) => this.offer(p);
     const onLeft = (p: RemoteParticipant) => this.linkActor.send({ type: 'PARTICIPANT_LEFT', identity: p.identity, reason: p.disconnectReason });
+    // rtc-node 1.x never emits RoomEvent.Connected (its FFI handler for it is commented out): a RoomIO started
+    // before `room.connect()` learns of the connection from ConnectionStateChanged. Connected stays for other Rooms.
     const onConnected = () => this.onRoomConnected();
+    const onConnectionState = (state: ConnectionState) => {
+      if (state === ConnectionState.CONN_CONNECTED) this.onRoomConnected();
+    };
     room.on(RoomEvent.ParticipantConnected, onJoined);
     room.on(RoomEvent.ParticipantDisconnected, onLeft);
     room.on(RoomEvent.Connected, onConnected);
+    room.on(RoomEvent.ConnectionStateChanged, onConnectionState);
     this.cleanups.push(() => {
       room.off(RoomEvent.ParticipantConnected, onJoined);
       room.off(RoomEvent.ParticipantDisconnected, onLeft);
       room.off(RoomEvent.Connected, onConnected);
+      room.off(RoomEvent.ConnectionStateChanged, onConnectionState);
     });
+    // Registered before the room connects when the session starts first: a buffer sent as soon as the agent
+    // joins is then not missed (rtc-node drops streams whose topic has no handler).
+    if (this.preConnect?.register()) {
+      const pre = this.preConnect;
+      this.cleanups.push(() => pre.close());
+    }
     if (this.inputOptions.textEnabled) {
       const unregister = registerChatInput(room, {
         allowed: () => this.linkedIdentity ?? this.linkActor.getSnapshot().context.pinned,
@@ -267,6 +287,8 @@ export class RoomIO {
         push: (f: AudioFrame) => this.frames.next(f),
         onTrack: (sid: string | null) => (this.micTrackSid = sid ?? undefined),
         onError: (e: Error) => this.report('audio_input', 'room audio input', e),
+        preConnect: this.preConnect,
+        onPreConnectError: (e: Error) => this.report('audio_input', 'pre-connect audio', e),
       });
     }
     this.videoInput?.follow(identity);
