@@ -72,10 +72,10 @@ export const activityMachine = setup({
     /** The user's voice may cut the current speech: interruptible, allowed in this state, no AEC warm-up, no feedback. */
     userAudioMayInterrupt: and(['audioInterruptsAllowed', 'currentInterruptible', 'ruleEnabled', not('aecWarming'), not('backchannelHeard')]),
     aecWarming: stateIn('#activity.aec.warming'),
-    aecWarmupNone: ({ context }) => context.aecWarmup <= 0,
-    aecWarmupGoesOn: ({ context }) => context.aecWarmupStarted && context.aecWarmup > 0,
+    aecWarmupNone: ({ context }) => context.aec.warmup <= 0,
+    aecWarmupGoesOn: ({ context }) => context.aec.started && context.aec.warmup > 0,
     agentSpoke: ({ context }) => context.current !== null && context.segmentStarted,
-    pauseEnabled: ({ context }) => context.pauseEnabled,
+    pauseEnabled: ({ context }) => context.pausing.enabled,
     audible: ({ context }) => isAudible(context),
     busy: ({ context }) => isBusy(context),
     paused: ({ context }) => context.paused !== null,
@@ -85,7 +85,7 @@ export const activityMachine = setup({
   delays: {
     consecutiveSpeechDelay: ({ context }) => context.minConsecutiveSpeechDelay,
     falseInterruptionTimeout: ({ context }) => context.paused?.timeout ?? 0,
-    aecWarmup: ({ context }) => context.aecWarmup,
+    aecWarmup: ({ context }) => context.aec.warmup,
   },
   actions: {
     enqueue: assign(({ context, event }) => {
@@ -113,17 +113,17 @@ export const activityMachine = setup({
     userStartsSpeaking: assign({ userSpeaking: true }),
     userStopsSpeaking: assign({ userSpeaking: false }),
     capturePause: assign(({ context, event }, params: { preemptive: boolean }) => ({
-      paused: { id: factsOf(event)!.id, timeout: params.preemptive ? 0 : context.falseInterruptionTimeout },
+      paused: { id: factsOf(event)!.id, timeout: params.preemptive ? 0 : context.pausing.falseInterruptionTimeout },
     })),
     /** A pre-emptive pause becomes a real (resumable, reported) interruption once the user's speech counts. */
-    makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.falseInterruptionTimeout } })),
+    makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.pausing.falseInterruptionTimeout } })),
     clearPause: assign({ paused: null }),
     blockTurns: assign(({ context }) => ({ acceptingTurns: false, suspended: context.suspended && { acceptingTurns: false } })),
     pauseScheduling: assign(({ context }) => ({ acceptingTurns: false, acceptingSpeech: false, suspended: context.suspended && { acceptingTurns: false } })),
     suspend: assign(({ context }) => ({ suspended: context.suspended ?? { acceptingTurns: context.acceptingTurns }, acceptingTurns: false })),
     resume: assign(({ context }) => ({ acceptingTurns: context.suspended?.acceptingTurns ?? context.acceptingTurns, suspended: null })),
     setCanPause: assign({
-      pauseEnabled: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? event.pauseEnabled : context.pauseEnabled),
+      pausing: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? { ...context.pausing, enabled: event.pauseEnabled } : context.pausing),
     }),
     // Effects, provided by the runtime:
     authorizeSpeech: (_, _params: { id: string }) => {},
@@ -148,12 +148,9 @@ export const activityMachine = setup({
     current: null,
     currentKind: null,
     minConsecutiveSpeechDelay: input.minConsecutiveSpeechDelay,
-    interruption: input.interruption,
-    backchannel: input.backchannel ?? null,
-    aecWarmup: input.aecWarmup ?? 0,
-    aecWarmupStarted: input.aecWarmupStarted ?? false,
-    pauseEnabled: input.pauseEnabled,
-    falseInterruptionTimeout: input.falseInterruptionTimeout,
+    interruption: { ...input.interruption, backchannel: input.backchannel ?? null },
+    aec: { warmup: input.aecWarmup ?? 0, started: input.aecWarmupStarted ?? false },
+    pausing: { enabled: input.pauseEnabled, falseInterruptionTimeout: input.falseInterruptionTimeout },
     paused: null,
     acceptingTurns: true,
     acceptingSpeech: true,

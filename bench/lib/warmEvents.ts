@@ -5,6 +5,7 @@
  * these turns are counted apart from the timed ones.
  *   node --import tsx bench/lib/warmEvents.ts [turns=200] [warmup=50]    (a per-event breakdown as JSON)
  */
+import type { InspectionEvent } from 'xstate';
 import type { AgentSession } from '../../src/index.ts';
 import { InstantLLM } from './instant.ts';
 import { measureTurns } from './turns.ts';
@@ -50,11 +51,11 @@ export async function countTurnEvents(turns = 200, warmup = 50): Promise<TurnEve
     afterTurn: (session: AgentSession) => {
       if (inspected) return;
       inspected = true;
-      session._rootActor.system.inspect((e: { type: string; actorRef: never; event?: { type: string } }) => {
+      session._rootActor.system.inspect((e: InspectionEvent) => {
         if (!counting) return;
         if (e.type === '@xstate.event') {
           events++;
-          const key = `${actorName(e.actorRef)}:${e.event?.type ?? '?'}`;
+          const key = `${actorName(e.actorRef as never)}:${e.event.type}`;
           byEvent.set(key, (byEvent.get(key) ?? 0) + 1);
         } else if (e.type === '@xstate.microstep') microsteps++;
       });
