@@ -133,9 +133,11 @@ export const activityMachine = setup({
     interruptSpeech: (_, _params: { id: string }) => {},
     /** A real pause ended without a transcript: the interruption was false (resumed: was the speech still there). */
     reportFalseInterruption: (_, _params: { resumed: boolean }) => {},
-    /** The committed turn is this activity's to answer; `dropTurn`: it was only backchannel while the agent spoke. */
+    /** The committed turn is this activity's to answer; `dropTurn`: it was only backchannel while the agent spoke;
+     * `holdTurn`: the rules of the agent's state hold it (its transcript keeps accumulating). */
     acceptTurn: (_, _params: { info: EndOfTurnInfo | undefined }) => {},
     dropTurn: (_, _params: { info: EndOfTurnInfo | undefined }) => {},
+    holdTurn: () => {},
     /** The session's AEC warm-up window opened (its first speech is audible). */
     aecWarmupStarted: () => {},
   },
@@ -183,9 +185,9 @@ export const activityMachine = setup({
     END_OF_TURN: [
       { guard: not('acceptsTurns') },
       { guard: and(['currentInterruptible', 'backchannelHeard']), actions: { type: 'dropTurn', params: ({ event }) => ({ info: event.info }) } },
-      { guard: and(['currentInterruptible', 'audible', 'aecWarming']) },
-      { guard: and(['currentInterruptible', not('ruleEnabled')]) },
-      { guard: and(['currentInterruptible', not('enoughWords')]) },
+      { guard: and(['currentInterruptible', 'audible', 'aecWarming']), actions: 'holdTurn' },
+      { guard: and(['currentInterruptible', not('ruleEnabled')]), actions: 'holdTurn' },
+      { guard: and(['currentInterruptible', not('enoughWords')]), actions: 'holdTurn' },
       { actions: { type: 'acceptTurn', params: ({ event }) => ({ info: event.info }) } },
     ],
   },
@@ -218,8 +220,8 @@ export const activityMachine = setup({
     scheduler: {
       initial: 'idle',
       states: {
-        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'selecting' } },
-        selecting: { entry: 'popNext', always: 'authorized' },
+        // The next speech is taken off the queue on the way (a transient `selecting` state would cost a microstep).
+        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'authorized', actions: 'popNext' } },
         authorized: {
           entry: { type: 'authorizeSpeech', params: ({ context }) => ({ id: context.current! }) },
           on: {

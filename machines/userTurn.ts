@@ -19,6 +19,26 @@ const timeOf = (context: UserTurnContext, event: unknown): number => {
   return Math.max(context.clock, e.now ?? e.output?.at ?? e.at ?? context.clock);
 };
 
+/** The last accepted turn's end and commit, for dynamic endpointing. */
+const rememberedTurn = (context: UserTurnContext): Pick<UserTurnContext, 'endpointing'> => ({
+  endpointing:
+    context.lastSpeakingAt !== null && !context.speaking
+      ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
+      : context.endpointing,
+});
+
+/** A new turn begins: the transcript and its anchors are dropped. */
+const clearedTurn = (context: UserTurnContext): Partial<UserTurnContext> => ({
+  turnSeq: context.turnSeq + 1,
+  transcript: '',
+  confidences: [],
+  interim: '',
+  lastFinalAt: null,
+  // A user who already started speaking again keeps the anchors of the new utterance.
+  speechStartedAt: context.speaking ? context.speechStartedAt : null,
+  lastSpeakingAt: context.speaking ? context.lastSpeakingAt : null,
+});
+
 export const userTurnMachine = setup({
   types: {
     context: {} as UserTurnContext,
@@ -82,7 +102,7 @@ export const userTurnMachine = setup({
       sttEnded: event.type === 'STT_SPEECH_END' ? true : context.sttEnded,
       clock: timeOf(context, event),
     })),
-    storeInterim: assign({ interim: ({ event }) => (event.type === 'INTERIM_TRANSCRIPT' ? event.text : '') }),
+    storeInterim: assign(({ context, event }) => ({ interim: event.type === 'INTERIM_TRANSCRIPT' ? event.text : '', clock: timeOf(context, event) })),
     appendFinal: assign(({ context, event }) => {
       if (event.type !== 'FINAL_TRANSCRIPT') return {};
       const text = event.text.trim();
@@ -132,13 +152,9 @@ export const userTurnMachine = setup({
         committedAt: event.type.startsWith('xstate.after') ? context.commitDueAt : timeOf(context, event),
       },
     })),
-    /** The accepted turn's end and commit: a user who resumes right after it was cut off in a pause. */
-    rememberTurn: assign(({ context }) => ({
-      endpointing:
-        context.lastSpeakingAt !== null && !context.speaking
-          ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
-          : context.endpointing,
-    })),
+    /** The accepted turn is remembered (its end and commit: a user who resumes right after it was cut off in a
+     * pause) and cleared, in one context update. */
+    rememberAndClearTurn: assign(({ context }) => ({ ...rememberedTurn(context), ...clearedTurn(context) })),
     trackLimitTurn: assign({ userTurnLimit: ({ context }) => ({ ...context.userTurnLimit, watchedTurn: context.turnSeq }) }),
     exceeded: emit(({ context, event }, params: { reason: 'maxWords' | 'maxDuration' }) => {
       const now = params.reason === 'maxDuration' ? (context.speechStartedAt ?? context.clock) + context.userTurnLimit.maxDuration! : timeOf(context, event);
@@ -152,16 +168,7 @@ export const userTurnMachine = setup({
         },
       };
     }),
-    clearTurn: assign(({ context }) => ({
-      turnSeq: context.turnSeq + 1,
-      transcript: '',
-      confidences: [],
-      interim: '',
-      lastFinalAt: null,
-      // A user who already started speaking again keeps the anchors of the new utterance.
-      speechStartedAt: context.speaking ? context.speechStartedAt : null,
-      lastSpeakingAt: context.speaking ? context.lastSpeakingAt : null,
-    })),
+    clearTurn: assign(({ context }) => clearedTurn(context)),
     updateEndpointing: assign(({ context, event }) =>
       event.type === 'UPDATE_ENDPOINTING'
         ? { endpointing: { ...context.endpointing, minDelay: event.minDelay ?? context.endpointing.minDelay, maxDelay: event.maxDelay ?? context.endpointing.maxDelay } }
@@ -204,8 +211,8 @@ export const userTurnMachine = setup({
     turnSeq: 0,
   }),
   on: {
-    INTERIM_TRANSCRIPT: { actions: ['tick', 'storeInterim'] },
-    TURN_ACCEPTED: { actions: ['rememberTurn', 'clearTurn'] },
+    INTERIM_TRANSCRIPT: { actions: 'storeInterim' },
+    TURN_ACCEPTED: { actions: 'rememberAndClearTurn' },
     CLEAR_TURN: { actions: 'clearTurn', target: '.endpointing.idle' },
     UPDATE_ENDPOINTING: { actions: 'updateEndpointing' },
   },
