@@ -2,7 +2,8 @@
  * The statecharts alone on a warm turn of the core bench: the activity and user-turn machines (wired as the
  * session wires them: the user turn's commit goes to the activity, its acceptance back) replay one turn's events,
  * user speech → final transcript → commit → reply enqueued → authorised → playing → done, many times. Reports µs
- * per turn for the end of turn → playback part (what the end-to-end turn latency pays for the machines).
+ * per turn for the end of turn → playback part (what the end-to-end turn latency pays for the machines), and the
+ * CPU time of whole turns.
  *   node --import tsx bench/lib/warmMachines.ts [turns=20000] [warmup=5000]
  */
 import { createActor } from 'xstate';
@@ -12,7 +13,7 @@ import { userTurnMachine } from '../../machines/userTurn.ts';
 import { countWords } from '../../machines/words.ts';
 import { percentile, round } from './stats.ts';
 
-export function replayTurns(turns: number, warmup: number): { turns: number; p50Us: number; meanUs: number } {
+export function replayTurns(turns: number, warmup: number): { turns: number; p50Us: number; meanUs: number; cpuUsPerTurn: number } {
   let accepted = 0;
   const activity = createActor(
     activityMachine.provide({ actions: { acceptTurn: () => void accepted++, aecWarmupStarted: () => {} } }),
@@ -41,7 +42,9 @@ export function replayTurns(turns: number, warmup: number): { turns: number; p50
   activity.send({ type: 'STARTED' });
   const samples: number[] = [];
   let now = 1_000_000;
+  let cpu0 = process.cpuUsage();
   for (let i = 0; i < warmup + turns; i++) {
+    if (i === warmup) cpu0 = process.cpuUsage();
     now += 1000;
     userTurn.send({ type: 'VAD_SPEECH_START', at: now - 300, now });
     activity.send({ type: 'USER_SPEECH_START', current: null });
@@ -61,9 +64,16 @@ export function replayTurns(turns: number, warmup: number): { turns: number; p50
     activity.send({ type: 'SPEECH_DONE', id });
     if (i >= warmup) samples.push((t1 - t0) * 1000);
   }
+  const cpu = process.cpuUsage(cpu0);
   if (accepted !== warmup + turns) throw new Error(`replay: ${accepted} turns accepted of ${warmup + turns}`);
   if (activity.getSnapshot().value.agent !== 'listening') throw new Error('replay: the agent did not return to listening');
-  return { turns, p50Us: round(percentile(samples, 50), 2), meanUs: round(samples.reduce((a, b) => a + b, 0) / samples.length, 2) };
+  return {
+    turns,
+    p50Us: round(percentile(samples, 50), 2),
+    meanUs: round(samples.reduce((a, b) => a + b, 0) / samples.length, 2),
+    // CPU time of whole turns (speech start to speech done), less disturbed by other processes than wall time.
+    cpuUsPerTurn: round((cpu.user + cpu.system) / turns, 2),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
