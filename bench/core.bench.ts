@@ -1,6 +1,7 @@
 /**
  * Core overhead: zero-latency providers, endpointing 0, real-time paced input (20 ms frames).
  * - turn: final transcript (end of user turn) → first TTS frame at the output, p50/p95 over ≥ 50 turns
+ * - turnStatecharts: the statechart work of a warm turn (events processed, microsteps taken), counted apart
  * - bargeIn: VAD activity that interrupts → output buffer cleared
  * - listening: heap per session, heap growth per session-second, CPU per session-second at N = 1, 10, 100
  * Run with `npm run bench -- core` (BENCH_LISTEN_SECONDS shortens the listening window).
@@ -9,6 +10,7 @@ import { Agent, AgentSession } from '../src/index.ts';
 import { FakeAudioOutput, silentAudio } from '../src/testing/index.ts';
 import { DrivenSTT, DrivenVAD, InstantLLM, InstantTTS, vadEvent } from './lib/instant.ts';
 import { measureTurns } from './lib/turns.ts';
+import { countTurnEvents } from './lib/warmEvents.ts';
 import { gc, round, sleep, summary } from './lib/stats.ts';
 
 function makeSession(frames = 50) {
@@ -107,12 +109,15 @@ export default async function () {
   if (!(globalThis as { gc?: unknown }).gc) process.stderr.write('bench: run with --expose-gc for heap figures (npm run bench does)\n');
   const seconds = Number(process.env.BENCH_LISTEN_SECONDS ?? 60);
   const turn = await turnLatency(100, 1000);
+  // Counted in turns of their own: inspecting the actor system slows the turns it watches.
+  const { byEvent: _, ...statecharts } = await countTurnEvents(100, 50);
   const barge = await bargeIn(50);
   const idle = (await listening(0, seconds)) as { cpuMsPerSecond: number; heapBytesPerSecond: number };
   const listen: unknown[] = [idle];
   for (const n of [1, 10, 100]) listen.push(await listening(n, seconds, idle));
   return {
     endOfTurnToFirstFrame: turn,
+    endOfTurnStatechartWork: statecharts,
     bargeInToOutputCleared: barge,
     listening: listen,
     targets: { turnP50: 1, turnP95: 3, bargeIn: 0.5, heapPerSessionMB: 0.5, growthBytesPerSessionSecond: 1024, cpuMsPerSessionSecond: 3 },

@@ -72,10 +72,10 @@ export const activityMachine = setup({
     /** The user's voice may cut the current speech: interruptible, allowed in this state, no AEC warm-up, no feedback. */
     userAudioMayInterrupt: and(['audioInterruptsAllowed', 'currentInterruptible', 'ruleEnabled', not('aecWarming'), not('backchannelHeard')]),
     aecWarming: stateIn('#activity.aec.warming'),
-    aecWarmupNone: ({ context }) => context.aecWarmup <= 0,
-    aecWarmupGoesOn: ({ context }) => context.aecWarmupStarted && context.aecWarmup > 0,
+    aecWarmupNone: ({ context }) => context.aec.warmup <= 0,
+    aecWarmupGoesOn: ({ context }) => context.aec.started && context.aec.warmup > 0,
     agentSpoke: ({ context }) => context.current !== null && context.segmentStarted,
-    pauseEnabled: ({ context }) => context.pauseEnabled,
+    pauseEnabled: ({ context }) => context.pausing.enabled,
     audible: ({ context }) => isAudible(context),
     busy: ({ context }) => isBusy(context),
     paused: ({ context }) => context.paused !== null,
@@ -85,7 +85,7 @@ export const activityMachine = setup({
   delays: {
     consecutiveSpeechDelay: ({ context }) => context.minConsecutiveSpeechDelay,
     falseInterruptionTimeout: ({ context }) => context.paused?.timeout ?? 0,
-    aecWarmup: ({ context }) => context.aecWarmup,
+    aecWarmup: ({ context }) => context.aec.warmup,
   },
   actions: {
     enqueue: assign(({ context, event }) => {
@@ -113,17 +113,17 @@ export const activityMachine = setup({
     userStartsSpeaking: assign({ userSpeaking: true }),
     userStopsSpeaking: assign({ userSpeaking: false }),
     capturePause: assign(({ context, event }, params: { preemptive: boolean }) => ({
-      paused: { id: factsOf(event)!.id, timeout: params.preemptive ? 0 : context.falseInterruptionTimeout },
+      paused: { id: factsOf(event)!.id, timeout: params.preemptive ? 0 : context.pausing.falseInterruptionTimeout },
     })),
     /** A pre-emptive pause becomes a real (resumable, reported) interruption once the user's speech counts. */
-    makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.falseInterruptionTimeout } })),
+    makePauseReal: assign(({ context }) => ({ paused: context.paused && { ...context.paused, timeout: context.pausing.falseInterruptionTimeout } })),
     clearPause: assign({ paused: null }),
     blockTurns: assign(({ context }) => ({ acceptingTurns: false, suspended: context.suspended && { acceptingTurns: false } })),
     pauseScheduling: assign(({ context }) => ({ acceptingTurns: false, acceptingSpeech: false, suspended: context.suspended && { acceptingTurns: false } })),
     suspend: assign(({ context }) => ({ suspended: context.suspended ?? { acceptingTurns: context.acceptingTurns }, acceptingTurns: false })),
     resume: assign(({ context }) => ({ acceptingTurns: context.suspended?.acceptingTurns ?? context.acceptingTurns, suspended: null })),
     setCanPause: assign({
-      pauseEnabled: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? event.pauseEnabled : context.pauseEnabled),
+      pausing: ({ context, event }) => (event.type === 'CAN_PAUSE_CHANGED' ? { ...context.pausing, enabled: event.pauseEnabled } : context.pausing),
     }),
     // Effects, provided by the runtime:
     authorizeSpeech: (_, _params: { id: string }) => {},
@@ -133,9 +133,11 @@ export const activityMachine = setup({
     interruptSpeech: (_, _params: { id: string }) => {},
     /** A real pause ended without a transcript: the interruption was false (resumed: was the speech still there). */
     reportFalseInterruption: (_, _params: { resumed: boolean }) => {},
-    /** The committed turn is this activity's to answer; `dropTurn`: it was only backchannel while the agent spoke. */
+    /** The committed turn is this activity's to answer; `dropTurn`: it was only backchannel while the agent spoke;
+     * `holdTurn`: the rules of the agent's state hold it (its transcript keeps accumulating). */
     acceptTurn: (_, _params: { info: EndOfTurnInfo | undefined }) => {},
     dropTurn: (_, _params: { info: EndOfTurnInfo | undefined }) => {},
+    holdTurn: () => {},
     /** The session's AEC warm-up window opened (its first speech is audible). */
     aecWarmupStarted: () => {},
   },
@@ -148,12 +150,9 @@ export const activityMachine = setup({
     current: null,
     currentKind: null,
     minConsecutiveSpeechDelay: input.minConsecutiveSpeechDelay,
-    interruption: input.interruption,
-    backchannel: input.backchannel ?? null,
-    aecWarmup: input.aecWarmup ?? 0,
-    aecWarmupStarted: input.aecWarmupStarted ?? false,
-    pauseEnabled: input.pauseEnabled,
-    falseInterruptionTimeout: input.falseInterruptionTimeout,
+    interruption: { ...input.interruption, backchannel: input.backchannel ?? null },
+    aec: { warmup: input.aecWarmup ?? 0, started: input.aecWarmupStarted ?? false },
+    pausing: { enabled: input.pauseEnabled, falseInterruptionTimeout: input.falseInterruptionTimeout },
     paused: null,
     acceptingTurns: true,
     acceptingSpeech: true,
@@ -186,9 +185,9 @@ export const activityMachine = setup({
     END_OF_TURN: [
       { guard: not('acceptsTurns') },
       { guard: and(['currentInterruptible', 'backchannelHeard']), actions: { type: 'dropTurn', params: ({ event }) => ({ info: event.info }) } },
-      { guard: and(['currentInterruptible', 'audible', 'aecWarming']) },
-      { guard: and(['currentInterruptible', not('ruleEnabled')]) },
-      { guard: and(['currentInterruptible', not('enoughWords')]) },
+      { guard: and(['currentInterruptible', 'audible', 'aecWarming']), actions: 'holdTurn' },
+      { guard: and(['currentInterruptible', not('ruleEnabled')]), actions: 'holdTurn' },
+      { guard: and(['currentInterruptible', not('enoughWords')]), actions: 'holdTurn' },
       { actions: { type: 'acceptTurn', params: ({ event }) => ({ info: event.info }) } },
     ],
   },
@@ -221,8 +220,8 @@ export const activityMachine = setup({
     scheduler: {
       initial: 'idle',
       states: {
-        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'selecting' } },
-        selecting: { entry: 'popNext', always: 'authorized' },
+        // The next speech is taken off the queue on the way (a transient `selecting` state would cost a microstep).
+        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'authorized', actions: 'popNext' } },
         authorized: {
           entry: { type: 'authorizeSpeech', params: ({ context }) => ({ id: context.current! }) },
           on: {

@@ -28,22 +28,26 @@ export interface PausedSpeech {
   timeout: number;
 }
 
+/**
+ * Kept to at most 19 top-level fields, related settings grouped: XState's `assign` copies the context with
+ * `Object.assign({}, …)`, and V8 turns an object built that way with 20 or more properties into a slow dictionary
+ * object, which made every assign and guard of a turn several times slower (test/machines.contextShape.test.ts).
+ */
 export interface ActivityContext {
   queue: QueuedSpeech[];
   seq: number;
   current: string | null;
   currentKind: SpeechKind | null;
   minConsecutiveSpeechDelay: number;
-  /** Interruption rules; `speaking`/`thinking` override the top-level values in that agent state. */
-  interruption: InterruptionPolicy;
-  /** Phrases that never interrupt the agent's speech (null: filter off). */
-  backchannel: BackchannelPhrases | null;
-  /** ms of the session's AEC warm-up window left for this activity (0: none or over); `aecWarmupStarted`: it began
+  /** Interruption rules (`speaking`/`thinking` override the top-level values in that agent state) and the
+   * backchannel phrases that never interrupt the agent's speech (null: filter off). */
+  interruption: InterruptionPolicy & { backchannel: BackchannelPhrases | null };
+  /** `warmup`: ms of the session's AEC warm-up window left for this activity (0: none or over); `started`: it began
    * under an earlier activity (a handoff during the first speech) and goes on at once. */
-  aecWarmup: number;
-  aecWarmupStarted: boolean;
-  pauseEnabled: boolean;
-  falseInterruptionTimeout: number;
+  aec: { warmup: number; started: boolean };
+  /** False-interruption pauses: whether the output may pause for the user, and after how many ms of their silence
+   * a pause is declared a false interruption. */
+  pausing: { enabled: boolean; falseInterruptionTimeout: number };
   paused: PausedSpeech | null;
   acceptingTurns: boolean;
   acceptingSpeech: boolean;
@@ -92,5 +96,15 @@ export type ActivityEvent =
   /** Stops a child the runtime created under this actor (recognition, user turn). */
   | { type: 'STOP_CHILD'; ref: AnyActorRef };
 
-export type ActivityInput = Pick<ActivityContext, 'minConsecutiveSpeechDelay' | 'interruption' | 'pauseEnabled' | 'falseInterruptionTimeout'> &
-  Partial<Pick<ActivityContext, 'backchannel' | 'aecWarmup' | 'aecWarmupStarted'>> & { tools?: ActivityTool[] };
+export interface ActivityInput {
+  minConsecutiveSpeechDelay: number;
+  interruption: InterruptionPolicy;
+  pauseEnabled: boolean;
+  falseInterruptionTimeout: number;
+  /** Phrases that never interrupt the agent's speech (null or absent: filter off). */
+  backchannel?: BackchannelPhrases | null;
+  /** ms of the session's AEC warm-up window left; `aecWarmupStarted`: it began under an earlier activity. */
+  aecWarmup?: number;
+  aecWarmupStarted?: boolean;
+  tools?: ActivityTool[];
+}

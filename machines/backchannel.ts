@@ -25,16 +25,34 @@ function listsFor(phrases: BackchannelPhrases, language?: string): string[][] {
 }
 
 /**
+ * The normalised phrases (as word lists) for a language, computed once per phrase table and language: the table
+ * is the session's configuration, while transcripts are checked on every user event the agent speaks through.
+ */
+const normalisedCache = new WeakMap<BackchannelPhrases, Map<string, string[][]>>();
+
+function knownPhrases(phrases: BackchannelPhrases, language?: string): string[][] {
+  let byLanguage = normalisedCache.get(phrases);
+  if (!byLanguage) normalisedCache.set(phrases, (byLanguage = new Map()));
+  const key = language ?? '';
+  let known = byLanguage.get(key);
+  if (!known) {
+    known = listsFor(phrases, language)
+      .flat()
+      .map((p) => normalizedWords(p))
+      .filter((p) => p.length > 0);
+    byLanguage.set(key, known);
+  }
+  return known;
+}
+
+/**
  * Whether `transcript` consists only of backchannel phrases (case and punctuation ignored; "Yeah, okay." is two
  * phrases). An empty transcript is not a backchannel: nothing was said yet.
  */
 export function isBackchannel(transcript: string, phrases: BackchannelPhrases, language?: string): boolean {
   const words = normalizedWords(transcript);
   if (words.length === 0) return false;
-  const known = listsFor(phrases, language)
-    .flat()
-    .map((p) => normalizedWords(p))
-    .filter((p) => p.length > 0);
+  const known = knownPhrases(phrases, language);
   // reachable[i]: the first i words split into known phrases (phrases may span several words: "i see").
   const reachable = new Array<boolean>(words.length + 1).fill(false);
   reachable[0] = true;

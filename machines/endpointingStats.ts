@@ -1,10 +1,13 @@
 /**
- * Dynamic endpointing's statistic: an exponential moving average of the pauses this user takes inside a turn, kept
+ * The endpointing delays, and dynamic endpointing's statistic: an exponential moving average of the pauses this user takes inside a turn, kept
  * in the user-turn machine's context (plain data). A pause is (a) the silence between two VAD speech segments of one
  * turn, or (b) the silence before the user resumed right after a commit (within `minDelay` of it: the turn was cut
  * in a pause, not ended). Silences after which the agent had time to answer are turn-taking, not pauses: not learnt.
  */
 export interface EndpointingStats {
+  /** ms: the end-of-turn delay bounds (`UPDATE_ENDPOINTING` changes them). */
+  minDelay: number;
+  maxDelay: number;
   mode: 'fixed' | 'dynamic';
   /** Weight of the past in the average (0.9: each new pause moves it by a tenth of the difference). */
   alpha: number;
@@ -18,8 +21,6 @@ interface StatsFacts {
   endpointing: EndpointingStats;
   speaking: boolean;
   lastSpeakingAt: number | null;
-  minDelay: number;
-  maxDelay: number;
 }
 
 /** The pause that ends when the user starts speaking at `at`, if this start ends a pause. */
@@ -27,7 +28,7 @@ function pauseEndingAt(c: StatsFacts, at: number): number | null {
   if (c.speaking) return null;
   if (c.lastSpeakingAt !== null) return at - c.lastSpeakingAt;
   const last = c.endpointing.lastTurn;
-  if (last && at - last.committedAt <= c.minDelay) return at - last.endedAt;
+  if (last && at - last.committedAt <= c.endpointing.minDelay) return at - last.endedAt;
   return null;
 }
 
@@ -41,7 +42,7 @@ export function learnPause(c: StatsFacts, at: number): EndpointingStats {
 
 /** The minimum end-of-turn delay: fixed `minDelay`, or (dynamic) the learnt pause bounded by minDelay..maxDelay. */
 export function dynamicMinDelay(c: StatsFacts): number {
-  const ema = c.endpointing.pauseEma;
-  if (c.endpointing.mode !== 'dynamic' || ema === null) return c.minDelay;
-  return Math.min(c.maxDelay, Math.max(c.minDelay, ema));
+  const { pauseEma: ema, minDelay, maxDelay } = c.endpointing;
+  if (c.endpointing.mode !== 'dynamic' || ema === null) return minDelay;
+  return Math.min(maxDelay, Math.max(minDelay, ema));
 }

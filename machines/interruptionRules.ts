@@ -28,8 +28,8 @@ export interface InterruptionPolicy {
 interface RuleFacts {
   current: string | null;
   segmentStarted: boolean;
-  interruption: InterruptionPolicy;
-  backchannel?: BackchannelPhrases | null;
+  /** The rules, and the phrases that never interrupt the agent's speech (null or absent: filter off). */
+  interruption: InterruptionPolicy & { backchannel?: BackchannelPhrases | null };
 }
 
 /** The agent speaks for the rules once its current speech's audio started (paused or not). */
@@ -48,5 +48,6 @@ type WithTranscript = { transcript?: string; language?: string };
 /** While the agent speaks, the user said something, and all of it is backchannel ("mhm", "right"). */
 export function heardBackchannel(c: RuleFacts, event: unknown): boolean {
   const e = event as WithTranscript;
-  return !!c.backchannel && agentSpeaks(c) && !!e.transcript && isBackchannel(e.transcript, c.backchannel, e.language);
+  const phrases = c.interruption.backchannel;
+  return !!phrases && agentSpeaks(c) && !!e.transcript && isBackchannel(e.transcript, phrases, e.language);
 }

@@ -101,6 +101,8 @@ export const sessionMachine = setup({
     /** Some running task finished: the top one ends (cancelled, when it is not the one that finished). */
     someTaskFinished: ({ context }) => context.taskStack.some(finished),
     topFinished: ({ context }) => context.taskStack.length > 0 && finished(top(context)!),
+    /** A recovered kind had failures counted (most recoveries find none: then the context is not copied). */
+    hasErrorsToReset: ({ context, event }) => event.type === 'MODEL_RECOVERED' && event.kinds.some((k) => context.errorCounts[k] > 0),
     errorBudgetSpent: ({ context, event }) =>
       event.type === 'MODEL_FAILED' && context.errorCounts[event.kind] + 1 > context.maxUnrecoverableErrors,
   },
@@ -285,7 +287,7 @@ export const sessionMachine = setup({
               { guard: 'errorBudgetSpent', actions: ['countError', 'closeForError'] },
               { actions: 'countError' },
             ],
-            MODEL_RECOVERED: { actions: 'resetErrors' },
+            MODEL_RECOVERED: { guard: 'hasErrorsToReset', actions: 'resetErrors' },
           },
         },
         away: {

@@ -7,7 +7,7 @@ import { countWords } from './words.ts';
  * Times are epoch ms carried by the events (VAD events are back-dated by the caller), so the machine never reads
  * audio and the endpointing delay is an ordinary `after` delay that fake timers control.
  */
-export type { TurnDetectionMode, TurnDetectorContext, TurnDetector, UserTurnContext, UserTurnEvent, EndOfTurnInfo, UserTurnExceededInfo, UserTurnEmitted, UserTurnInput } from './userTurnTypes.ts';
+export type { DetectorFacts, TurnDetectionMode, TurnDetectorContext, TurnDetector, UserTurnContext, UserTurnEvent, EndOfTurnInfo, UserTurnExceededInfo, UserTurnEmitted, UserTurnInput } from './userTurnTypes.ts';
 import type { TurnDetectionMode, TurnDetectorContext, TurnDetector, UserTurnContext, UserTurnEvent, EndOfTurnInfo, UserTurnExceededInfo, UserTurnEmitted, UserTurnInput } from './userTurnTypes.ts';
 
 /**
@@ -18,6 +18,26 @@ const timeOf = (context: UserTurnContext, event: unknown): number => {
   const e = event as { now?: number; at?: number; output?: { at?: number } };
   return Math.max(context.clock, e.now ?? e.output?.at ?? e.at ?? context.clock);
 };
+
+/** The last accepted turn's end and commit, for dynamic endpointing. */
+const rememberedTurn = (context: UserTurnContext): Pick<UserTurnContext, 'endpointing'> => ({
+  endpointing:
+    context.lastSpeakingAt !== null && !context.speaking
+      ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
+      : context.endpointing,
+});
+
+/** A new turn begins: the transcript and its anchors are dropped. */
+const clearedTurn = (context: UserTurnContext): Partial<UserTurnContext> => ({
+  turnSeq: context.turnSeq + 1,
+  transcript: '',
+  confidences: [],
+  interim: '',
+  lastFinalAt: null,
+  // A user who already started speaking again keeps the anchors of the new utterance.
+  speechStartedAt: context.speaking ? context.speechStartedAt : null,
+  lastSpeakingAt: context.speaking ? context.lastSpeakingAt : null,
+});
 
 export const userTurnMachine = setup({
   types: {
@@ -43,16 +63,16 @@ export const userTurnMachine = setup({
       return (context.lastSpeakingAt ?? now) + context.delay <= now;
     },
     noPrediction: ({ context }) =>
-      !context.hasDetector || context.detectorFailed || (!context.detectorHearsAudio && !context.transcript.trim()),
+      !context.detector.present || context.detector.failed || (!context.detector.hearsAudio && !context.transcript.trim()),
     turnUnderway: ({ context }) =>
       (context.userTurnLimit.maxWords !== null || context.userTurnLimit.maxDuration !== null) &&
       (context.speechStartedAt !== null || context.transcript.trim().length > 0),
-    limitTurnOver: ({ context }) => context.turnSeq !== context.limitTurn,
+    limitTurnOver: ({ context }) => context.turnSeq !== context.userTurnLimit.watchedTurn,
     tooManyWords: ({ context }) =>
       context.userTurnLimit.maxWords !== null && countWords(`${context.transcript} ${context.interim}`) > context.userTurnLimit.maxWords,
     hasMaxDuration: ({ context }) => context.userTurnLimit.maxDuration !== null,
     endUnlikely: ({ context, event }) =>
-      (event as unknown as { output: { probability: number } }).output.probability < context.unlikelyThreshold,
+      (event as unknown as { output: { probability: number } }).output.probability < context.detector.unlikelyThreshold,
   },
   delays: {
     /** The turn commits at lastSpeakingAt + delay; if that moment passed already, at once. */
@@ -82,7 +102,7 @@ export const userTurnMachine = setup({
       sttEnded: event.type === 'STT_SPEECH_END' ? true : context.sttEnded,
       clock: timeOf(context, event),
     })),
-    storeInterim: assign({ interim: ({ event }) => (event.type === 'INTERIM_TRANSCRIPT' ? event.text : '') }),
+    storeInterim: assign(({ context, event }) => ({ interim: event.type === 'INTERIM_TRANSCRIPT' ? event.text : '', clock: timeOf(context, event) })),
     appendFinal: assign(({ context, event }) => {
       if (event.type !== 'FINAL_TRANSCRIPT') return {};
       const text = event.text.trim();
@@ -97,10 +117,10 @@ export const userTurnMachine = setup({
       };
     }),
     useMinDelay: assign({ delay: ({ context }) => dynamicMinDelay(context) }),
-    useMaxDelay: assign({ delay: ({ context }) => context.maxDelay }),
+    useMaxDelay: assign({ delay: ({ context }) => context.endpointing.maxDelay }),
     /** An unlikely end holds the pause open up to maxSilence (never shorter than a likely end's delay). */
-    holdOpen: assign({ delay: ({ context }) => Math.max(context.minDelay, context.maxSilence ?? context.maxDelay) }),
-    detectorFailed: assign({ detectorFailed: true }),
+    holdOpen: assign({ delay: ({ context }) => Math.max(context.endpointing.minDelay, context.detector.maxSilence ?? context.endpointing.maxDelay) }),
+    detectorFailed: assign({ detector: ({ context }) => ({ ...context.detector, failed: true }) }),
     planCommit: assign({
       commitDueAt: ({ context, event }) => {
         const now = timeOf(context, event);
@@ -132,14 +152,10 @@ export const userTurnMachine = setup({
         committedAt: event.type.startsWith('xstate.after') ? context.commitDueAt : timeOf(context, event),
       },
     })),
-    /** The accepted turn's end and commit: a user who resumes right after it was cut off in a pause. */
-    rememberTurn: assign(({ context }) => ({
-      endpointing:
-        context.lastSpeakingAt !== null && !context.speaking
-          ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
-          : context.endpointing,
-    })),
-    trackLimitTurn: assign({ limitTurn: ({ context }) => context.turnSeq }),
+    /** The accepted turn is remembered (its end and commit: a user who resumes right after it was cut off in a
+     * pause) and cleared, in one context update. */
+    rememberAndClearTurn: assign(({ context }) => ({ ...rememberedTurn(context), ...clearedTurn(context) })),
+    trackLimitTurn: assign({ userTurnLimit: ({ context }) => ({ ...context.userTurnLimit, watchedTurn: context.turnSeq }) }),
     exceeded: emit(({ context, event }, params: { reason: 'maxWords' | 'maxDuration' }) => {
       const now = params.reason === 'maxDuration' ? (context.speechStartedAt ?? context.clock) + context.userTurnLimit.maxDuration! : timeOf(context, event);
       return {
@@ -152,19 +168,10 @@ export const userTurnMachine = setup({
         },
       };
     }),
-    clearTurn: assign(({ context }) => ({
-      turnSeq: context.turnSeq + 1,
-      transcript: '',
-      confidences: [],
-      interim: '',
-      lastFinalAt: null,
-      // A user who already started speaking again keeps the anchors of the new utterance.
-      speechStartedAt: context.speaking ? context.speechStartedAt : null,
-      lastSpeakingAt: context.speaking ? context.lastSpeakingAt : null,
-    })),
+    clearTurn: assign(({ context }) => clearedTurn(context)),
     updateEndpointing: assign(({ context, event }) =>
       event.type === 'UPDATE_ENDPOINTING'
-        ? { minDelay: event.minDelay ?? context.minDelay, maxDelay: event.maxDelay ?? context.maxDelay }
+        ? { endpointing: { ...context.endpointing, minDelay: event.minDelay ?? context.endpointing.minDelay, maxDelay: event.maxDelay ?? context.endpointing.maxDelay } }
         : {},
     ),
   },
@@ -174,13 +181,13 @@ export const userTurnMachine = setup({
   context: ({ input }) => ({
     mode: input.mode,
     hasStt: input.hasStt,
-    minDelay: input.minDelay,
-    maxDelay: input.maxDelay,
-    hasDetector: !!input.detector,
-    unlikelyThreshold: input.detector?.unlikelyThreshold ?? 0,
-    detectorHearsAudio: input.detector?.input === 'audio',
-    maxSilence: input.detector?.maxSilence ?? null,
-    detectorFailed: false,
+    detector: {
+      present: !!input.detector,
+      unlikelyThreshold: input.detector?.unlikelyThreshold ?? 0,
+      hearsAudio: input.detector?.input === 'audio',
+      maxSilence: input.detector?.maxSilence ?? null,
+      failed: false,
+    },
     transcript: '',
     confidences: [],
     interim: '',
@@ -192,14 +199,20 @@ export const userTurnMachine = setup({
     delay: input.minDelay,
     clock: input.now,
     commitDueAt: input.now,
-    endpointing: { mode: input.endpointing?.mode ?? 'fixed', alpha: input.endpointing?.alpha ?? 0.9, pauseEma: null, lastTurn: null },
-    userTurnLimit: { maxWords: input.userTurnLimit?.maxWords ?? null, maxDuration: input.userTurnLimit?.maxDuration ?? null },
+    endpointing: {
+      minDelay: input.minDelay,
+      maxDelay: input.maxDelay,
+      mode: input.endpointing?.mode ?? 'fixed',
+      alpha: input.endpointing?.alpha ?? 0.9,
+      pauseEma: null,
+      lastTurn: null,
+    },
+    userTurnLimit: { maxWords: input.userTurnLimit?.maxWords ?? null, maxDuration: input.userTurnLimit?.maxDuration ?? null, watchedTurn: 0 },
     turnSeq: 0,
-    limitTurn: 0,
   }),
   on: {
-    INTERIM_TRANSCRIPT: { actions: ['tick', 'storeInterim'] },
-    TURN_ACCEPTED: { actions: ['rememberTurn', 'clearTurn'] },
+    INTERIM_TRANSCRIPT: { actions: 'storeInterim' },
+    TURN_ACCEPTED: { actions: 'rememberAndClearTurn' },
     CLEAR_TURN: { actions: 'clearTurn', target: '.endpointing.idle' },
     UPDATE_ENDPOINTING: { actions: 'updateEndpointing' },
   },

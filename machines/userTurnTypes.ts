@@ -23,21 +23,29 @@ export interface TurnDetector {
   predictEndOfTurn(transcript: string, context?: TurnDetectorContext): Promise<number>;
 }
 
-export interface UserTurnContext {
-  mode: TurnDetectionMode;
-  hasStt: boolean;
-  minDelay: number;
-  maxDelay: number;
+/** The end-of-turn model as the user-turn machine knows it. */
+export interface DetectorFacts {
   /** An end-of-turn model is provided (as the `predictEndOfTurn` actor). */
-  hasDetector: boolean;
+  present: boolean;
   /** Probability below which `maxDelay` applies instead of `minDelay`. */
   unlikelyThreshold: number;
   /** The detector judges audio: it is asked even when there is no transcript. */
-  detectorHearsAudio: boolean;
+  hearsAudio: boolean;
   /** ms of silence an unlikely end is held open at most (null: maxDelay). */
   maxSilence: number | null;
   /** The detector failed in this activity: endpointing falls back to the VAD delays. */
-  detectorFailed: boolean;
+  failed: boolean;
+}
+
+/**
+ * Kept to at most 19 top-level fields, related settings grouped: XState's `assign` copies the context with
+ * `Object.assign({}, …)`, and V8 turns an object built that way with 20 or more properties into a slow dictionary
+ * object, which made every assign and guard of a turn several times slower (test/machines.contextShape.test.ts).
+ */
+export interface UserTurnContext {
+  mode: TurnDetectionMode;
+  hasStt: boolean;
+  detector: DetectorFacts;
   transcript: string;
   confidences: number[];
   interim: string;
@@ -54,12 +62,11 @@ export interface UserTurnContext {
   clock: number;
   /** When the pending commit's delay runs out (set on entering `waiting`). */
   commitDueAt: number;
-  /** Dynamic endpointing: the user's pauses as measured in this conversation (plain data). */
+  /** The endpointing delays and (dynamic endpointing) the user's pauses as measured in this conversation. */
   endpointing: EndpointingStats;
-  /** User-turn limits (null: none); `turnSeq` counts ended turns, `limitTurn` is the one the limit region watches. */
-  userTurnLimit: { maxWords: number | null; maxDuration: number | null };
+  /** User-turn limits (null: none) and `watchedTurn`, the turn the limit region watches; `turnSeq` counts ended turns. */
+  userTurnLimit: { maxWords: number | null; maxDuration: number | null; watchedTurn: number };
   turnSeq: number;
-  limitTurn: number;
 }
 
 /** Every event may carry `now`: the epoch ms it was sent at (the machine keeps no clock of its own). */

@@ -3,7 +3,13 @@
 const CHAR_WORD = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f\uac00-\ud7af]/u;
 const HAS_WORD_CHAR = /[\p{L}\p{N}]/u;
 
+/** Plain ASCII: no character counts as a word of its own, and a letter or digit is [A-Za-z0-9]. */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_WORD_CHAR = /[A-Za-z0-9]/;
+
 export function splitWords(text: string): string[] {
+  // The common case (English transcripts) without the per-character scan: a word is a token with a letter or digit.
+  if (ASCII_ONLY.test(text)) return text.split(/\s+/).filter((token) => ASCII_WORD_CHAR.test(token));
   const words: string[] = [];
   for (const token of text.split(/\s+/)) {
     if (!token || !HAS_WORD_CHAR.test(token)) continue;

@@ -87,7 +87,7 @@ describe('user-turn machine with an end-of-turn model', () => {
     t.to(4500);
     expect(t.asked).toEqual(['one']);
     expect(t.commits.at(-1)).toEqual({ transcript: 'two', committedAt: 4500 });
-    expect(t.actor.getSnapshot().context.detectorFailed).toBe(true);
+    expect(t.actor.getSnapshot().context.detector.failed).toBe(true);
   });
 
   it('a late answer for a pause the user already broke is ignored', async () => {

@@ -23,7 +23,7 @@ export interface ActivityWiring {
   resumeOutput(): void;
   pauseEnabled(): boolean;
   /** Created after the actors; the actions reach it only when they run. */
-  readonly turns: { accept(info: EndOfTurnInfo): void; drop(): void };
+  readonly turns: { accept(info: EndOfTurnInfo): void; drop(): void; hold(): void };
   userTurnExceeded(info: UserTurnExceededInfo): void;
   /** The tools offered (flattened), for the machines' offer rules. */
   readonly tools: readonly FunctionTool[];
@@ -52,6 +52,7 @@ export function createActivityActors(act: ActivityWiring): { actor: Actor<typeof
         reportFalseInterruption: (_, { resumed }) => session._emit({ type: 'agent_false_interruption', resumed }),
         acceptTurn: (_, { info }) => info && act.turns.accept(info),
         dropTurn: () => act.turns.drop(),
+        holdTurn: () => act.turns.hold(),
         aecWarmupStarted: () => aecWarmupOpened(session, Date.now()),
       },
     }),

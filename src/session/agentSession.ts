@@ -358,6 +358,8 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   /** @internal */
   _userHeard(): void {
     this.actor.send({ type: 'MODEL_RECOVERED', kinds: ['stt'] });
+    // The away timer is the only consumer of FINAL_TRANSCRIPT (as of STATES_CHANGED).
+    if (this.options.userAwayTimeout === null) return;
     if (this._agentState === 'listening' && this._userState === 'listening') this.actor.send({ type: 'FINAL_TRANSCRIPT' });
   }
 

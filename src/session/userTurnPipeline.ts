@@ -59,13 +59,13 @@ export class UserTurnPipeline {
       this.fence(info);
       return;
     }
-    const ev = { type: 'END_OF_TURN' as const, words: countWords(info.transcript), transcript: info.transcript, current: act.facts(), info };
-    if (!snap.can(ev)) {
-      // The rules of the agent's state hold the turn (too few words, AEC warm-up): keep accumulating the transcript.
-      act.preemptive.cancel();
-      return;
-    }
-    act.actor.send(ev); // the machine accepts the turn (`accept`) or drops a backchannel (`drop`)
+    // The machine accepts the turn (`accept`), drops a backchannel (`drop`) or holds it (`hold`).
+    act.actor.send({ type: 'END_OF_TURN', words: countWords(info.transcript), transcript: info.transcript, current: act.facts(), info });
+  }
+
+  /** The rules of the agent's state hold the turn (too few words, AEC warm-up): the transcript keeps accumulating. */
+  hold(): void {
+    this.act.preemptive.cancel();
   }
 
   /** The activity machine accepted the committed turn: it is answered, in order. */
