@@ -23,4 +23,4 @@ export type FromJobProcess =
   | { type: 'initFailed'; error: string }
   | { type: 'started'; jobId: string }
   | { type: 'ended'; jobId: string; reason: string; error: string | null }
-  | { type: 'pong'; t: number; rssMb: number };
+  | { type: 'pong'; t: number; rssMb: number; heapUsedMb?: number };

@@ -46,7 +46,10 @@ async function main(agentFile: string): Promise<void> {
   }
   send({ type: 'ready', pid: process.pid, prewarmMs: performance.now() - t0 });
   process.on('message', (m: ToJobProcess) => {
-    if (m.type === 'ping') return send({ type: 'pong', t: m.t, rssMb: process.memoryUsage().rss / 1048576 });
+    if (m.type === 'ping') {
+      const mem = process.memoryUsage();
+      return send({ type: 'pong', t: m.t, rssMb: mem.rss / 1048576, heapUsedMb: mem.heapUsed / 1048576 });
+    }
     if (m.type === 'shutdown') return jobs.get(m.jobId)?.end(m.reason);
     if (m.type === 'start') {
       const jobId = (m.running.job as { id: string }).id;
