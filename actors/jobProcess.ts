@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fromCallback } from 'xstate';
 import type { FromJobProcess, ToJobProcess } from '../src/worker/ipc.ts';
-import { jobProcessEnv } from '../src/worker/jobProcessRuntime.ts';
+import { JOB_PROCESS_EXEC_ARGV, jobProcessEnv } from '../src/worker/jobProcessRuntime.ts';
 
 export type JobProcessEvent = FromJobProcess | { type: 'exited'; code: number | null; signal: string | null } | { type: 'spawnFailed'; error: string };
 
@@ -27,7 +27,7 @@ const MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../src/wor
  */
 export const jobProcess = fromCallback<JobProcessCommand, JobProcessInput>(({ input, receive }) => {
   const child = fork(MAIN, [input.agentFile], {
-    execArgv: MAIN.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    execArgv: [...JOB_PROCESS_EXEC_ARGV, ...(MAIN.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     stdio: input.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc'],
     env: jobProcessEnv(input.env ?? process.env),
     serialization: 'json',

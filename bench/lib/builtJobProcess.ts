@@ -9,12 +9,15 @@ import { execFileSync, fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { FromJobProcess } from '../../src/worker/ipc.ts';
 import { rssMb, round } from './stats.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface SmapsBreakdown {
   rssMb: number;
+  /** Proportional set size: shared pages (node's code, libraries) divided among the processes mapping them. */
+  pssMb: number;
   /** Anonymous mappings (heap, malloc arenas, V8's spaces, thread stacks). */
   anonMb: number;
   /** File-backed mappings, per file (the largest; the rest summed as "other"). */
@@ -25,6 +28,7 @@ export interface SmapsBreakdown {
 export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
   const perFile = new Map<string, number>();
   let anonKb = 0;
+  let pssKb = 0;
   let current = '';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
@@ -32,6 +36,8 @@ export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
       current = head[1]!.trim();
       continue;
     }
+    const pss = /^Pss:\s+(\d+) kB/.exec(line);
+    if (pss) pssKb += Number(pss[1]);
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
     if (!rss) continue;
     const kb = Number(rss[1]);
@@ -42,22 +48,24 @@ export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
   const filesMb: Record<string, number> = {};
   for (const [name, kb] of files.slice(0, top)) filesMb[name] = round(kb / 1024, 1);
   filesMb.other = round(files.slice(top).reduce((a, [, kb]) => a + kb, 0) / 1024, 1);
-  return { rssMb: round(rssMb(pid), 1), anonMb: round(anonKb / 1024, 1), filesMb };
+  return { rssMb: round(rssMb(pid), 1), pssMb: round(pssKb / 1024, 1), anonMb: round(anonKb / 1024, 1), filesMb };
 }
 
 export interface BuiltIdleJobProcess extends SmapsBreakdown {
-  /** V8's own account: heap used, and the rest of what it reserved. */
-  v8HeapUsedMb: number;
+  /** V8's own account: heap used, heap committed, and memory held outside the heap by JS objects. */
+  v8: { heapUsedMb: number; heapTotalMb: number; externalMb: number };
 }
 
-/** An idle (prewarmed) built job process, forked with `env` (default: the worker's job process env). */
-export async function builtIdleJobProcess(env?: NodeJS.ProcessEnv): Promise<BuiltIdleJobProcess> {
+/**
+ * An idle (prewarmed) built job process, forked with `env` and `execArgv` (default: as the worker forks it).
+ */
+export async function builtIdleJobProcess(opts: { env?: NodeJS.ProcessEnv; execArgv?: string[]; settleMs?: number } = {}): Promise<BuiltIdleJobProcess> {
   const main = `${ROOT}dist/src/worker/jobProcessMain.js`;
   if (!existsSync(main)) execFileSync(process.execPath, [`${ROOT}scripts/build.mjs`], { cwd: ROOT, stdio: 'ignore' });
-  const { jobProcessEnv } = (await import(`${ROOT}dist/src/worker/jobProcessRuntime.js`)) as typeof import('../../src/worker/jobProcessRuntime.ts');
+  const { jobProcessEnv, JOB_PROCESS_EXEC_ARGV } = (await import(`${ROOT}dist/src/worker/jobProcessRuntime.js`)) as typeof import('../../src/worker/jobProcessRuntime.ts');
   const child = fork(main, [`${ROOT}bench/agents/prewarmSilero.mjs`], {
-    execArgv: [],
-    env: env ?? jobProcessEnv(process.env),
+    execArgv: opts.execArgv ?? [...JOB_PROCESS_EXEC_ARGV],
+    env: opts.env ?? jobProcessEnv(process.env),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'json',
   });
@@ -66,12 +74,13 @@ export async function builtIdleJobProcess(env?: NodeJS.ProcessEnv): Promise<Buil
       child.on('message', (m: { type: string; error?: string }) => (m.type === 'ready' ? resolve() : m.type === 'initFailed' && reject(new Error(m.error))));
       child.once('exit', (c) => reject(new Error(`job process exited (${c})`)));
     });
-    await new Promise((r) => setTimeout(r, 2000));
-    const heap = await new Promise<number>((resolve) => {
-      child.on('message', (m: { type: string; heapUsedMb?: number }) => m.type === 'pong' && resolve(m.heapUsedMb ?? 0));
+    await new Promise((r) => setTimeout(r, opts.settleMs ?? 2000));
+    const pong = await new Promise<Extract<FromJobProcess, { type: 'pong' }>>((resolve) => {
+      child.on('message', (m: FromJobProcess) => m.type === 'pong' && resolve(m));
       child.send({ type: 'ping', t: 0 });
     });
-    return { ...smapsBreakdown(child.pid!), v8HeapUsedMb: round(heap, 1) };
+    const v8 = { heapUsedMb: round(pong.heapUsedMb ?? 0, 1), heapTotalMb: round(pong.heapTotalMb ?? 0, 1), externalMb: round(pong.externalMb ?? 0, 1) };
+    return { ...smapsBreakdown(child.pid!), v8 };
   } finally {
     child.kill('SIGKILL');
   }

@@ -19,3 +19,6 @@ export function jobProcessEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(JOB_PROCESS_ENV)) if (env[k] === undefined) env[k] = v;
   return env;
 }
+
+/** Node/V8 flags the job process runs with. */
+export const JOB_PROCESS_EXEC_ARGV: readonly string[] = [];
