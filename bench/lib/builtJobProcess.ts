@@ -85,7 +85,3 @@ export async function builtIdleJobProcess(opts: { env?: NodeJS.ProcessEnv; execA
     child.kill('SIGKILL');
   }
 }
-
-export async function builtIdleJobProcessRssMb(): Promise<number> {
-  return (await builtIdleJobProcess()).rssMb;
-}
