@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import { AudioFrame as RtcFrame, AudioSource, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import { readWav } from '../src/audio/wav.ts';
-import { builtIdleJobProcess } from './lib/builtJobProcess.ts';
+import { builtIdleJobProcess, smapsBreakdown } from './lib/builtJobProcess.ts';
 import { round, rssMb, sleep, summary } from './lib/stats.ts';
 import { userToken } from '../test/worker/lk.ts';
 
@@ -180,12 +180,16 @@ async function loaded(jobsPerProcess: number, n: number) {
     const cpu = kids.map(cpuMs).reduce((a, b) => a + b, 0) - c0.reduce((a, b) => a + b, 0);
     const seconds = (performance.now() - t0) / 1000;
     const rss = kids.map(rssMb);
+    const own = kids.map((pid) => smapsBreakdown(pid));
     const vadEvents = users.rooms.map((r) => Number([...r.remoteParticipants.values()].find((p) => p.kind === ParticipantKind.AGENT)?.attributes['bench.vadEvents'] ?? 0));
     const perJobCpu = cpu / seconds / n;
     return {
       jobs: n,
       processes: kids.length,
       rssPerJobMb: round(rss.reduce((a, b) => a + b, 0) / n, 1),
+      /** RSS counts node's and the libraries' code in every process; PSS shares it, USS leaves it out. */
+      pssPerJobMb: round(own.reduce((a, b) => a + b.pssMb, 0) / n, 1),
+      ussPerJobMb: round(own.reduce((a, b) => a + b.ussMb, 0) / n, 1),
       workerRssMb: round(rssMb(w.child.pid!), 1),
       cpuMsPerSecondPerJob: round(perJobCpu, 1),
       jobsPer2CoreMachine: Math.floor((2 * 1000 * 0.8) / perJobCpu),

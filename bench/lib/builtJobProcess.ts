@@ -18,6 +18,8 @@ export interface SmapsBreakdown {
   rssMb: number;
   /** Proportional set size: shared pages (node's code, libraries) divided among the processes mapping them. */
   pssMb: number;
+  /** Unique set size: pages no other process maps, what one more such process costs the machine. */
+  ussMb: number;
   /** Anonymous mappings (heap, malloc arenas, V8's spaces, thread stacks). */
   anonMb: number;
   /** File-backed mappings, per file (the largest; the rest summed as "other"). */
@@ -29,6 +31,7 @@ export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
   const perFile = new Map<string, number>();
   let anonKb = 0;
   let pssKb = 0;
+  let ussKb = 0;
   let current = '';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
@@ -38,6 +41,8 @@ export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
     }
     const pss = /^Pss:\s+(\d+) kB/.exec(line);
     if (pss) pssKb += Number(pss[1]);
+    const priv = /^Private_(?:Clean|Dirty):\s+(\d+) kB/.exec(line);
+    if (priv) ussKb += Number(priv[1]);
     const rss = /^Rss:\s+(\d+) kB/.exec(line);
     if (!rss) continue;
     const kb = Number(rss[1]);
@@ -48,7 +53,7 @@ export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
   const filesMb: Record<string, number> = {};
   for (const [name, kb] of files.slice(0, top)) filesMb[name] = round(kb / 1024, 1);
   filesMb.other = round(files.slice(top).reduce((a, [, kb]) => a + kb, 0) / 1024, 1);
-  return { rssMb: round(rssMb(pid), 1), pssMb: round(pssKb / 1024, 1), anonMb: round(anonKb / 1024, 1), filesMb };
+  return { rssMb: round(rssMb(pid), 1), pssMb: round(pssKb / 1024, 1), ussMb: round(ussKb / 1024, 1), anonMb: round(anonKb / 1024, 1), filesMb };
 }
 
 export interface BuiltIdleJobProcess extends SmapsBreakdown {

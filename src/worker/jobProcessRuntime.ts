@@ -23,7 +23,7 @@ export function jobProcessEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 /**
  * Node/V8 flags the job process runs with: none. Measured on the built idle process (bench/lib/builtJobProcess.ts):
  * `--max-semi-space-size=1|2` saves 7–8 MB right after prewarm but nothing once V8's memory reducer has shrunk the
- * waiting process (~103 MB either way), while a running job would scavenge more often; `--v8-pool-size=1` and
+ * waiting process (~103 MB either way) and would make a running job scavenge more often (not measured: no lasting gain to pay for); `--v8-pool-size=1` and
  * `--single-threaded-gc` save ≤ 1.5 MB; `--lite-mode` saves 14 MB but runs without the optimising compiler.
  */
 export const JOB_PROCESS_EXEC_ARGV: readonly string[] = [];
