@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
-import { AudioFrame as RtcFrame, AudioSource, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import { AudioFrame as RtcFrame, AudioSource, dispose, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import { readWav } from '../src/audio/wav.ts';
 import { builtIdleJobProcess, smapsBreakdown } from './lib/builtJobProcess.ts';
 import { round, rssMb, sleep, summary } from './lib/stats.ts';
@@ -228,6 +228,15 @@ async function idleMemory() {
 }
 
 export default async function workerBench() {
+  try {
+    return await workerFigures();
+  } finally {
+    // The users' rooms leave rtc-node's FFI running, which keeps the bench process alive after it printed.
+    await dispose();
+  }
+}
+
+async function workerFigures() {
   if (process.env.BENCH_ONLY_MEMORY) return { memory: await idleMemory() };
   if (process.env.BENCH_ONLY_LOADED) return { realTimeVad: await loaded(Number(process.env.BENCH_JOBS_PER_PROCESS_RUN ?? 1), Number(process.env.BENCH_CONCURRENT_JOBS ?? 4)) };
   if (!URL_) return { skipped: 'LIVEKIT_URL not set (bash scripts/livekit-server.sh up; eval "$(bash scripts/livekit-server.sh env)")' };
