@@ -24,9 +24,6 @@ export const lkProtocol = (): typeof LkProtocol => (protocol ??= requireCjs('@li
 /** `livekit-server-sdk` (its CommonJS build, on the same `@livekit/protocol`), loaded on the first call. */
 export const lkServerSdk = (): typeof LkServerSdk => (serverSdk ??= requireCjs('livekit-server-sdk') as typeof LkServerSdk);
 
-/** Whether this process has loaded `@livekit/protocol` through lkProtocol() (tests check the job process does not). */
-export const protocolLoaded = (): boolean => protocol !== undefined;
-
 export { SDK_VERSION };
 
 /** Bumped with the protocol features this worker speaks; the server reads `?protocol=` (CurrentProtocol = 1). */
