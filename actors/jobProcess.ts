@@ -2,6 +2,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { fromCallback } from 'xstate';
 import type { FromJobProcess, ToJobProcess } from '../src/worker/ipc.ts';
+import { JOB_PROCESS_EXEC_ARGV, jobProcessEnv } from '../src/worker/jobProcessRuntime.ts';
 
 export type JobProcessEvent = FromJobProcess | { type: 'exited'; code: number | null; signal: string | null } | { type: 'spawnFailed'; error: string };
 
@@ -21,13 +22,14 @@ const MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../src/wor
 
 /**
  * A job process (jobProcessMain) forked over Node IPC. `send` forwards a message, `kill` ends it with SIGKILL
- * (a hung or runaway process gets no say); stopping the actor kills it too.
+ * (a hung or runaway process gets no say); stopping the actor kills it too. Its environment carries the job
+ * process runtime tuning (jobProcessRuntime.ts).
  */
 export const jobProcess = fromCallback<JobProcessCommand, JobProcessInput>(({ input, receive }) => {
   const child = fork(MAIN, [input.agentFile], {
-    execArgv: MAIN.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    execArgv: [...JOB_PROCESS_EXEC_ARGV, ...(MAIN.endsWith('.ts') ? ['--import', 'tsx'] : [])],
     stdio: input.stdio === 'pipe' ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['inherit', 'inherit', 'inherit', 'ipc'],
-    env: input.env ?? process.env,
+    env: jobProcessEnv(input.env ?? process.env),
     serialization: 'json',
   });
   let exited = false;

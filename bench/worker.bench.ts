@@ -3,8 +3,8 @@
  * bench/agents/listeningAgent.ts (Silero prewarmed; each job's session listens to the room's microphone).
  * - dispatch: user joins a new room (token room configuration) → agent joined and `lk.agent.state` = listening,
  *   p50/p95 over 20 jobs, warm pool (2 idle processes) and cold (0: spawn, import, prewarm at assignment).
- * - memory: the idle worker's RSS, an idle (prewarmed) job process's RSS, and RSS per running job with a process
- *   per job vs 6 jobs sharing one process.
+ * - memory: the idle worker's RSS, an idle (prewarmed) job process's RSS (through tsx, and built: with an smaps
+ *   breakdown, just ready and settled), and RSS per running job with a process per job vs jobs sharing one process.
  * - capacity: CPU per job with real VAD on real-time audio (8 publishing users), in both process models; jobs per
  *   2-core machine = 2 cores × 80 % / CPU per job.
  */
@@ -13,9 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
-import { AudioFrame as RtcFrame, AudioSource, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import { AudioFrame as RtcFrame, AudioSource, dispose, LocalAudioTrack, ParticipantKind, Room, RoomEvent, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
 import { readWav } from '../src/audio/wav.ts';
-import { builtIdleJobProcessRssMb } from './lib/builtJobProcess.ts';
+import { builtIdleJobProcess, smapsBreakdown } from './lib/builtJobProcess.ts';
 import { round, rssMb, sleep, summary } from './lib/stats.ts';
 import { userToken } from '../test/worker/lk.ts';
 
@@ -180,12 +180,16 @@ async function loaded(jobsPerProcess: number, n: number) {
     const cpu = kids.map(cpuMs).reduce((a, b) => a + b, 0) - c0.reduce((a, b) => a + b, 0);
     const seconds = (performance.now() - t0) / 1000;
     const rss = kids.map(rssMb);
+    const own = kids.map((pid) => smapsBreakdown(pid));
     const vadEvents = users.rooms.map((r) => Number([...r.remoteParticipants.values()].find((p) => p.kind === ParticipantKind.AGENT)?.attributes['bench.vadEvents'] ?? 0));
     const perJobCpu = cpu / seconds / n;
     return {
       jobs: n,
       processes: kids.length,
       rssPerJobMb: round(rss.reduce((a, b) => a + b, 0) / n, 1),
+      /** RSS counts node's and the libraries' code in every process; PSS shares it, USS leaves it out. */
+      pssPerJobMb: round(own.reduce((a, b) => a + b.pssMb, 0) / n, 1),
+      ussPerJobMb: round(own.reduce((a, b) => a + b.ussMb, 0) / n, 1),
       workerRssMb: round(rssMb(w.child.pid!), 1),
       cpuMsPerSecondPerJob: round(perJobCpu, 1),
       jobsPer2CoreMachine: Math.floor((2 * 1000 * 0.8) / perJobCpu),
@@ -201,13 +205,20 @@ async function idleMemory() {
   const w = await startWorker({ idle: 1, jobsPerProcess: 1 });
   try {
     await sleep(3000);
+    const atReady = await builtIdleJobProcess();
     const kids = children(w.child.pid!).filter(isJobProcess);
     return {
       idleWorkerRssMb: round(rssMb(w.child.pid!), 1),
       /** From the sources through tsx, as `voicechart start agent.ts` runs a TypeScript agent. */
       idleJobProcessRssMb: round(rssMb(kids[0]!), 1),
-      /** From dist/ with a JavaScript agent, no tsx: the deployed package. */
-      idleJobProcessRssMbBuilt: round(await builtIdleJobProcessRssMb(), 1),
+      /** From dist/ with a JavaScript agent, no tsx: the deployed package, 2 s after it reported ready. */
+      idleJobProcessRssMbBuilt: atReady.rssMb,
+      /**
+       * Where that memory is (smaps: anonymous vs each library's resident code; PSS shares the libraries among
+       * the processes mapping them), 2 s after ready and once V8's memory reducer has shrunk the heap of the
+       * waiting process (it starts ~15–20 s after the last allocation burst).
+       */
+      idleJobProcessBuilt: { atReady, settled: await builtIdleJobProcess({ settleMs: 25_000 }) },
       referenceIdleJobProcessRssMb: 140,
       targetMb: round(140 / 3, 1),
     };
@@ -217,6 +228,15 @@ async function idleMemory() {
 }
 
 export default async function workerBench() {
+  try {
+    return await workerFigures();
+  } finally {
+    // The users' rooms leave rtc-node's FFI running, which keeps the bench process alive after it printed.
+    await dispose();
+  }
+}
+
+async function workerFigures() {
   if (process.env.BENCH_ONLY_MEMORY) return { memory: await idleMemory() };
   if (process.env.BENCH_ONLY_LOADED) return { realTimeVad: await loaded(Number(process.env.BENCH_JOBS_PER_PROCESS_RUN ?? 1), Number(process.env.BENCH_CONCURRENT_JOBS ?? 4)) };
   if (!URL_) return { skipped: 'LIVEKIT_URL not set (bash scripts/livekit-server.sh up; eval "$(bash scripts/livekit-server.sh env)")' };

@@ -5,8 +5,8 @@
  * job (session closes, onSessionEnd, room left), a second one kills it.
  */
 import { randomUUID } from 'node:crypto';
-import { Job, JobType, Room as RoomInfo } from '@livekit/protocol';
-import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
+import { plainJobInfo } from '../worker/jobInfo.ts';
+import { lkProtocol, lkServerSdk } from '../worker/protocol.ts';
 import { ProcessPool } from '../worker/processPool.ts';
 import { resolveWorkerOptions } from '../worker/options.ts';
 import { cpus } from 'node:os';
@@ -25,6 +25,9 @@ export async function runConnect(args: WorkerArgs): Promise<number> {
   const http = o.url.replace(/^ws/, 'http');
   const roomName = args.room!;
   log('info', `creating or finding room ${roomName}`);
+  // The CommonJS builds the worker code uses (protocol.ts), so that this process loads one copy.
+  const { Job, JobType, Room: RoomInfo } = lkProtocol();
+  const { AccessToken, RoomServiceClient } = lkServerSdk();
   let info;
   try {
     info = await new RoomServiceClient(http, o.apiKey, o.apiSecret).createRoom({ name: roomName });
@@ -80,7 +83,7 @@ export async function runConnect(args: WorkerArgs): Promise<number> {
       }
       pool.send(job.id, {
         type: 'start',
-        running: { job: job.toJson(), url: o.url, token: await at.toJwt(), workerId: 'local', acceptance: { identity }, reportDir: o.reportDir, recording: o.recording },
+        running: { info: plainJobInfo(job), job: job.toJson(), url: o.url, token: await at.toJwt(), workerId: 'local', acceptance: { identity }, reportDir: o.reportDir, recording: o.recording },
       });
     })();
   });

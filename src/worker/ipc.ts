@@ -1,8 +1,11 @@
 /** Messages between the worker and its job processes (Node IPC, structured-clone JSON). */
+import type { PlainJobInfo } from './jobInfo.ts';
 import type { Acceptance } from './protocol.ts';
 
 export interface RunningJob {
-  /** The protobuf Job as JSON (`Job.toJson()`), so it survives IPC unchanged. */
+  /** The job's fields, read by the worker (the job process need not load `@livekit/protocol` for them). */
+  info: PlainJobInfo;
+  /** The protobuf Job as JSON (`Job.toJson()`), so it survives IPC unchanged; decoded only if `ctx.job.raw` is read. */
   job: unknown;
   url: string;
   token: string;
@@ -23,4 +26,4 @@ export type FromJobProcess =
   | { type: 'initFailed'; error: string }
   | { type: 'started'; jobId: string }
   | { type: 'ended'; jobId: string; reason: string; error: string | null }
-  | { type: 'pong'; t: number; rssMb: number };
+  | { type: 'pong'; t: number; rssMb: number; heapUsedMb?: number; heapTotalMb?: number; externalMb?: number };

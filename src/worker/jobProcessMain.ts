@@ -46,10 +46,14 @@ async function main(agentFile: string): Promise<void> {
   }
   send({ type: 'ready', pid: process.pid, prewarmMs: performance.now() - t0 });
   process.on('message', (m: ToJobProcess) => {
-    if (m.type === 'ping') return send({ type: 'pong', t: m.t, rssMb: process.memoryUsage().rss / 1048576 });
+    if (m.type === 'ping') {
+      const mem = process.memoryUsage();
+      const mb = (bytes: number) => bytes / 1048576;
+      return send({ type: 'pong', t: m.t, rssMb: mb(mem.rss), heapUsedMb: mb(mem.heapUsed), heapTotalMb: mb(mem.heapTotal), externalMb: mb(mem.external) });
+    }
     if (m.type === 'shutdown') return jobs.get(m.jobId)?.end(m.reason);
     if (m.type === 'start') {
-      const jobId = (m.running.job as { id: string }).id;
+      const jobId = m.running.info.id;
       const handle = startJob(def, m.running, proc, () => send({ type: 'started', jobId }));
       jobs.set(jobId, handle);
       void handle.done.then(({ reason, error }) => {

@@ -5,13 +5,12 @@
  * bound, so a stuck step delays the end but never stops it; the worker's job machine kills the process if even
  * that takes too long.
  */
-import { Job } from '@livekit/protocol';
 import { RoomEvent } from '@livekit/rtc-node';
 import type { AgentSession } from '../session/agentSession.ts';
 import type { AgentSessionEvent } from '../session/events.ts';
 import type { AgentDefinition, JobProcess } from './defineAgent.ts';
 import type { RunningJob } from './ipc.ts';
-import { jobInfo } from './jobInfo.ts';
+import { jobInfoFromPlain } from './jobInfo.ts';
 import { JobContext } from './jobContext.ts';
 import { buildSessionReport } from './sessionReport.ts';
 import { SessionRecorder } from './sessionRecorder.ts';
@@ -35,7 +34,7 @@ export function startJob(def: AgentDefinition, running: RunningJob, proc: JobPro
     ended = { reason, error };
     trigger();
   };
-  const job = jobInfo(Job.fromJson(running.job as never));
+  const job = jobInfoFromPlain(running.info, running.job);
   const ctx = new JobContext({
     job,
     url: running.url,

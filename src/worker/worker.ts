@@ -14,7 +14,7 @@ import { workerConnectionMachine, statusOf } from '../../machines/workerConnecti
 import { workerSocket } from '../../actors/workerSocket.ts';
 import { agentOf } from './defineAgent.ts';
 import { JobRequest } from './jobRequest.ts';
-import { jobInfo, type JobInfo } from './jobInfo.ts';
+import { jobInfo, plainJobInfo, type JobInfo } from './jobInfo.ts';
 import type { Logger } from './log.ts';
 import { prettyLogger } from './log.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './options.ts';
@@ -337,6 +337,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     this.pool!.send(jobId, {
       type: 'start',
       running: {
+        info: plainJobInfo(entry.job),
         job: entry.job.toJson(),
         url: entry.url!,
         token: entry.token!,

@@ -1,7 +1,8 @@
 /** The wire layer and the options, without a server: URLs, frames both ways, malformed input, option errors, answers. */
 import { AvailabilityResponse, Job, JobStatus, JobType, RegisterWorkerRequest, ServerMessage, WorkerMessage, WorkerStatus } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
-import { agentEndpoint, availabilityMessage, decodeServerMessage, jobStatusMessage, registerMessage, workerStatusMessage, workerToken } from '../../src/worker/protocol.ts';
+import { agentEndpoint, availabilityMessage, decodeServerMessage, jobStatusMessage, lkProtocol, registerMessage, workerStatusMessage, workerToken } from '../../src/worker/protocol.ts';
+import { jobInfo, jobInfoFromPlain, plainJobInfo } from '../../src/worker/jobInfo.ts';
 import { resolveWorkerOptions } from '../../src/worker/options.ts';
 import { JobRequest } from '../../src/worker/jobRequest.ts';
 import { defineAgent, agentOf } from '../../src/worker/defineAgent.ts';
@@ -39,10 +40,37 @@ describe('worker protocol', () => {
 
   it('a malformed server frame is an Error value, not a throw', () => {
     const ok = decodeServerMessage(new ServerMessage({ message: { case: 'termination', value: { jobId: 'AJ_1' } } }).toBinary());
-    expect(ok).toBeInstanceOf(ServerMessage);
+    // Decoded by the CommonJS build the worker loads lazily (protocol.ts): its class, not the ESM import's.
+    expect(ok).toBeInstanceOf(lkProtocol().ServerMessage);
+    expect((ok as ServerMessage).message).toMatchObject({ case: 'termination', value: { jobId: 'AJ_1' } });
     const bad = decodeServerMessage(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f]));
     expect(bad).toBeInstanceOf(Error);
     expect((bad as Error).message).toMatch(/^malformed server frame \(5 bytes\)/);
+  });
+});
+
+describe('the job as the job process gets it', () => {
+  const job = new Job({
+    id: 'AJ_9',
+    dispatchId: 'AD_1',
+    metadata: '{"k":1}',
+    agentName: 'named',
+    type: JobType.JT_PUBLISHER,
+    room: { name: 'r', sid: 'RM_2' },
+    participant: { identity: 'u', sid: 'PA_1', name: 'User', kind: 7 },
+    attributes: { a: 'b' },
+  });
+
+  it('plain fields survive IPC (JSON); raw decodes from the JSON only when read, once', () => {
+    const plain = JSON.parse(JSON.stringify(plainJobInfo(job)));
+    const info = jobInfoFromPlain(plain, JSON.parse(JSON.stringify(job.toJson())));
+    expect(info).toMatchObject({ id: 'AJ_9', dispatchId: 'AD_1', type: 'publisher', room: { name: 'r', sid: 'RM_2' }, attributes: { a: 'b' } });
+    // Protocol kind 7 is CONNECTOR (rtc-node's 7 would be another kind): the name crosses, not the number.
+    expect(info.participant).toEqual({ identity: 'u', sid: 'PA_1', name: 'User', kind: 'CONNECTOR' });
+    expect(info.raw.equals(job)).toBe(true);
+    expect(info.raw).toBe(info.raw);
+    const { raw: _raw, ...rest } = jobInfo(job);
+    expect(rest).toEqual(plain);
   });
 });
 
