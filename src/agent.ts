@@ -1,5 +1,5 @@
 import { updateChatCtx, updateInstructions, updateTools, type AgentActivityLink } from './agentConfig.ts';
-import { defaultNodes, type LLMNodeResult, type ModelSettings, type NodeStream, type STTNodeResult, type TranscriptionNodeResult, type TTSNodeResult } from './agentNodes.ts';
+import { DEFAULT_NODE, defaultNodes, type LLMNodeResult, type ModelSettings, type NodeStream, type STTNodeResult, type TranscriptionNodeResult, type TTSNodeResult } from './agentNodes.ts';
 import type { AudioFrame } from './audio/frame.ts';
 import { ChatContext, type ChatMessage } from './llm/chatContext.ts';
 import type { FunctionTool } from './llm/tools.ts';
@@ -147,4 +147,9 @@ export class Agent<UserData = any> {
    * The default does nothing; e.g. `this.session.generateReply({ instructions: 'Politely cut in…' })` to take over.
    */
   onUserTurnExceeded(_turnCtx: UserTurnExceededContext): void | Promise<void> {}
+}
+
+// The default nodes are tagged so the pipeline calls the models directly when an agent overrides none of them.
+for (const name of ['sttNode', 'llmNode', 'ttsNode', 'transcriptionNode'] as const) {
+  Object.defineProperty(Agent.prototype[name], DEFAULT_NODE, { value: true });
 }

@@ -117,9 +117,36 @@ export function nodeOutput<T>(node: string, value: unknown, onNothing: Observabl
   return one(value);
 }
 
-/** Runs `call` with the pipeline's defaults in reach. */
+/** Marks the `Agent` methods that are the default nodes (set in agent.ts), so the pipeline can call the model directly. */
+export const DEFAULT_NODE: unique symbol = Symbol('voicechart.defaultNode');
+
+/** Whether this node method is the default one (the agent does not override it). */
+export const isDefaultNode = (method: unknown): boolean => typeof method === 'function' && DEFAULT_NODE in method;
+
+/** Overridden node calls whose defaults may still be reached (their results not yet settled). */
+let running = 0;
+const release = () => {
+  // No override runs any more: switch the storage off, so that Node 20 stops running its async hooks on every promise
+  // of the process (a storage once run stays enabled; it made every warm turn pay for every promise it made).
+  if (--running === 0) nodeDefaults.disable();
+};
+
+/**
+ * Runs an overridden node with the pipeline's defaults in reach. Only overrides need it: a default node is called
+ * without it, so an agent that overrides nothing never switches async context tracking on.
+ */
 export function withDefaults<T>(defaults: NodeDefaults, call: () => T): T {
-  return nodeDefaults.run(defaults, call);
+  running++;
+  let result: T;
+  try {
+    result = nodeDefaults.run(defaults, call);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  if (result && typeof (result as { then?: unknown }).then === 'function') (result as unknown as PromiseLike<unknown>).then(release, release);
+  else release();
+  return result;
 }
 
 /**

@@ -3,6 +3,7 @@ import { startLLMInference } from '../../actors/llmInference.ts';
 import { offeredToolNames } from '../../machines/speech.ts';
 import type { Agent } from '../agent.ts';
 import { refreshInstructions } from '../agentConfig.ts';
+import { isDefaultNode } from '../agentNodes.ts';
 import type { AudioInput } from '../io/types.ts';
 import { createMessage, type ChatContext, type ChatMessage, type FunctionCall } from '../llm/chatContext.ts';
 import type { FunctionTool, ToolChoice, ToolFiller } from '../llm/tools.ts';
@@ -84,7 +85,7 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
           speechId: h.id,
           onMetrics: (m) => session._emit({ type: 'metrics_collected', metrics: m }),
           onError: (e, recoverable) => session._reportError('llm', act.llm!.label, e, recoverable),
-          node: (c, t, s) => act.agent.llmNode(c, t, s),
+          node: isDefaultNode(act.agent.llmNode) ? undefined : (c, t, s) => act.agent.llmNode(c, t, s),
         },
       );
       // Only a speculative reply's first step (not yet scheduled) is synthesised ahead; it still plays after the commit.

@@ -1,5 +1,5 @@
 import { finalize, map, Observable, shareReplay, take, tap, throwError } from 'rxjs';
-import { asNodeStream, nodeOutput, withDefaults } from '../agentNodes.ts';
+import { asNodeStream, isDefaultNode, nodeOutput, withDefaults } from '../agentNodes.ts';
 import { startSegment } from '../../actors/playout.ts';
 import { synthesizeStream } from '../../actors/ttsInference.ts';
 import type { AudioInput } from '../io/types.ts';
@@ -75,7 +75,12 @@ async function segmentAudio(act: ActivityHost, h: SpeechHandle, text$: Observabl
     onFirstAudio,
   };
   const defaults = { tts: (t$: Observable<string>) => synthesizeStream(tts, t$, hooks) };
-  const r = await callNode(act, 'ttsNode', () => withDefaults(defaults, () => act.agent.ttsNode(asNodeStream(session._ttsTextTransform(text$)), {})));
+  // The default node is the TTS itself: called directly, without the async context an override needs.
+  const r = await callNode(act, 'ttsNode', () =>
+    isDefaultNode(act.agent.ttsNode)
+      ? defaults.tts(session._ttsTextTransform(text$))
+      : withDefaults(defaults, () => act.agent.ttsNode(asNodeStream(session._ttsTextTransform(text$)), {})),
+  );
   if ('error' in r) return throwError(() => r.error);
   if (r.value === null || r.value === undefined) return null;
   return nodeOutput<AudioFrame | SynthesizedAudio>('ttsNode', r.value).pipe(
