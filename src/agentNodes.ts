@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { scopedRunner } from './scopedStorage.ts';
 import { EMPTY, from, isObservable, NEVER, Observable, switchMap } from 'rxjs';
 import type { AudioFrame } from './audio/frame.ts';
 import type { ChatContext } from './llm/chatContext.ts';
@@ -123,30 +124,15 @@ export const DEFAULT_NODE: unique symbol = Symbol('voicechart.defaultNode');
 /** Whether this node method is the default one (the agent does not override it). */
 export const isDefaultNode = (method: unknown): boolean => typeof method === 'function' && DEFAULT_NODE in method;
 
-/** Overridden node calls whose defaults may still be reached (their results not yet settled). */
-let running = 0;
-const release = () => {
-  // No override runs any more: switch the storage off, so that Node 20 stops running its async hooks on every promise
-  // of the process (a storage once run stays enabled; it made every warm turn pay for every promise it made).
-  if (--running === 0) nodeDefaults.disable();
-};
+/** Switched off once no override runs (Node 20 runs its async hooks on every promise while a storage is on). */
+const runWithDefaults = scopedRunner(nodeDefaults);
 
 /**
  * Runs an overridden node with the pipeline's defaults in reach. Only overrides need it: a default node is called
  * without it, so an agent that overrides nothing never switches async context tracking on.
  */
 export function withDefaults<T>(defaults: NodeDefaults, call: () => T): T {
-  running++;
-  let result: T;
-  try {
-    result = nodeDefaults.run(defaults, call);
-  } catch (e) {
-    release();
-    throw e;
-  }
-  if (result && typeof (result as { then?: unknown }).then === 'function') (result as unknown as PromiseLike<unknown>).then(release, release);
-  else release();
-  return result;
+  return runWithDefaults(defaults, call);
 }
 
 /**

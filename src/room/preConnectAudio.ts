@@ -8,6 +8,7 @@
 import type { ByteStreamReader, Room, TrackPublication } from '@livekit/rtc-node';
 import type { AudioFrame } from '../audio/frame.ts';
 import { decodePreConnectBuffer } from './preConnectDecode.ts';
+import { concat } from './preConnectOpus.ts';
 
 export const TOPIC_PRE_CONNECT_AUDIO = 'lk.agent.pre-connect-audio-buffer';
 
@@ -151,7 +152,7 @@ export class PreConnectAudioHandler {
     }, this.opts.timeoutMs);
     void reader
       .readAll()
-      .then((chunks) => decodePreConnectBuffer(concatChunks(chunks), reader.info))
+      .then((chunks) => decodePreConnectBuffer(concat(chunks), reader.info))
       .then(
         (recording) => slot.settle(recording),
         (e: unknown) =>
@@ -165,11 +166,3 @@ export class PreConnectAudioHandler {
 }
 
 const slotKey = (identity: string, trackSid: string) => `${identity}\u0000${trackSid}`;
-
-function concatChunks(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) out.set(c, o), (o += c.length);
-  return out;
-}
