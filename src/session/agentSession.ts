@@ -358,7 +358,7 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   /** @internal */
   _userHeard(): void {
     this.actor.send({ type: 'MODEL_RECOVERED', kinds: ['stt'] });
-    // The away timer is the only consumer of FINAL_TRANSCRIPT (as of STATES_CHANGED).
+    // The away timer is the only consumer of FINAL_TRANSCRIPT, as of STATES_CHANGED (statesChanged above).
     if (this.options.userAwayTimeout === null) return;
     if (this._agentState === 'listening' && this._userState === 'listening') this.actor.send({ type: 'FINAL_TRANSCRIPT' });
   }
