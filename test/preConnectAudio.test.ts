@@ -210,16 +210,22 @@ const pcmBuffer = (value: number, samples: number, sampleRate = 24000) => new Ui
 const PCM24 = (trackId: string) => ({ attributes: { trackId, sampleRate: '24000', channels: '1' } });
 const frame = (value: number) => new AudioFrame(new Int16Array(1200).fill(value), 24000, 1, 1200);
 
+/** In virtual time: a fake room with a registered handler (3000 ms timeout) and the errors it reports. */
+function freshHandler(): { room: FakeRoom; errors: Error[]; handler: PreConnectAudioHandler } {
+  vi.useFakeTimers({ now: 1_000_000 });
+  const room = new FakeRoom();
+  const errors: Error[] = [];
+  const handler = new PreConnectAudioHandler(room as never, { timeoutMs: 3000, onError: (e) => errors.push(e) });
+  handler.register();
+  return { room, errors, handler };
+}
+
 describe('the pre-connect handler', () => {
   let room: FakeRoom;
   let errors: Error[];
   let handler: PreConnectAudioHandler;
   beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
-    room = new FakeRoom();
-    errors = [];
-    handler = new PreConnectAudioHandler(room as never, { timeoutMs: 3000, onError: (e) => errors.push(e) });
-    handler.register();
+    ({ room, errors, handler } = freshHandler());
   });
   afterEach(() => {
     handler.close();
@@ -321,13 +327,9 @@ describe('the room audio input hears the pre-connect recording first', () => {
   let pushed: AudioFrame[];
   let errors: Error[];
   beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
     live.streams.length = 0;
-    room = new FakeRoom();
     pushed = [];
-    errors = [];
-    handler = new PreConnectAudioHandler(room as never, { timeoutMs: 3000, onError: (e) => errors.push(e) });
-    handler.register();
+    ({ room, errors, handler } = freshHandler());
   });
   afterEach(() => {
     handler.close();
