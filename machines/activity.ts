@@ -1,4 +1,4 @@
-import { and, assign, not, or, setup, stateIn, stopChild, type AnyActorRef } from 'xstate';
+import { and, assign, not, setup, stateIn, stopChild, type AnyActorRef } from 'xstate';
 import { heardBackchannel, ruleFor } from './interruptionRules.ts';
 import type { EndOfTurnInfo } from './userTurn.ts';
 import type { ActivityContext, ActivityEvent, ActivityInput, ActivityTool, CurrentSpeechFacts, QueuedSpeech } from './activityTypes.ts';
@@ -46,10 +46,6 @@ export const activityMachine = setup({
     input: {} as ActivityInput,
   },
   guards: {
-    queueNotEmpty: ({ context }) => context.queue.length > 0,
-    suspended: ({ context }) => context.suspended !== null,
-    nothingCurrent: ({ context }) => context.current === null,
-    hasCooldown: ({ context }) => context.minConsecutiveSpeechDelay > 0,
     isCurrent: ({ context, event }) => 'id' in event && event.id === context.current,
     isPausedSpeech: ({ context, event }) => 'id' in event && context.paused?.id === event.id,
     acceptsSpeech: ({ context, event }) => context.acceptingSpeech || (event.type === 'SPEECH_ENQUEUED' && !!event.force),
@@ -77,8 +73,15 @@ export const activityMachine = setup({
     agentSpoke: ({ context }) => context.current !== null && context.segmentStarted,
     pauseEnabled: ({ context }) => context.pausing.enabled,
     audible: ({ context }) => isAudible(context),
-    busy: ({ context }) => isBusy(context),
-    paused: ({ context }) => context.paused !== null,
+    // The eventless guards below are re-checked after every microstep of every event, so each is one function
+    // (a compound `and`/`not` guard costs a lookup and a call per part).
+    /** Busy (a speech is current or queued, or tools run) and not paused: the agent thinks. */
+    busyAndNotPaused: ({ context }) => isBusy(context) && context.paused === null,
+    notBusyOrPaused: ({ context }) => !isBusy(context) || context.paused !== null,
+    queuedAndNotSuspended: ({ context }) => context.queue.length > 0 && context.suspended === null,
+    suspendedAndNothingCurrent: ({ context }) => context.suspended !== null && context.current === null,
+    notSuspended: ({ context }) => context.suspended === null,
+    noCooldown: ({ context }) => context.minConsecutiveSpeechDelay <= 0,
     hasPausedSpeech: ({ context }) => context.paused !== null,
     pauseWasReal: ({ context }) => (context.paused?.timeout ?? 0) > 0,
   },
@@ -199,19 +202,19 @@ export const activityMachine = setup({
         listening: {
           always: [
             { guard: 'audible', target: 'speaking' },
-            { guard: and(['busy', not('paused')]), target: 'thinking' },
+            { guard: 'busyAndNotPaused', target: 'thinking' },
           ],
         },
         thinking: {
           always: [
             { guard: 'audible', target: 'speaking' },
-            { guard: or([not('busy'), 'paused']), target: 'listening' },
+            { guard: 'notBusyOrPaused', target: 'listening' },
           ],
         },
         speaking: {
           always: [
             { guard: 'audible' },
-            { guard: and(['busy', not('paused')]), target: 'thinking' },
+            { guard: 'busyAndNotPaused', target: 'thinking' },
             { target: 'listening' },
           ],
         },
@@ -221,7 +224,7 @@ export const activityMachine = setup({
       initial: 'idle',
       states: {
         // The next speech is taken off the queue on the way (a transient `selecting` state would cost a microstep).
-        idle: { always: { guard: and(['queueNotEmpty', not('suspended')]), target: 'authorized', actions: 'popNext' } },
+        idle: { always: { guard: 'queuedAndNotSuspended', target: 'authorized', actions: 'popNext' } },
         authorized: {
           entry: { type: 'authorizeSpeech', params: ({ context }) => ({ id: context.current! }) },
           on: {
@@ -231,7 +234,7 @@ export const activityMachine = setup({
         },
         /** `minConsecutiveSpeechDelay` between the end of one speech and the start of the next. */
         cooldown: {
-          always: { guard: not('hasCooldown'), target: 'idle' },
+          always: { guard: 'noCooldown', target: 'idle' },
           after: { consecutiveSpeechDelay: 'idle' },
         },
       },
@@ -248,8 +251,8 @@ export const activityMachine = setup({
     suspension: {
       initial: 'running',
       states: {
-        running: { always: { guard: and(['suspended', 'nothingCurrent']), target: 'quiet' } },
-        quiet: { always: { guard: not('suspended'), target: 'running' } },
+        running: { always: { guard: 'suspendedAndNothingCurrent', target: 'quiet' } },
+        quiet: { always: { guard: 'notSuspended', target: 'running' } },
       },
     },
     pause: {

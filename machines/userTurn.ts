@@ -19,6 +19,10 @@ const timeOf = (context: UserTurnContext, event: unknown): number => {
   return Math.max(context.clock, e.now ?? e.output?.at ?? e.at ?? context.clock);
 };
 
+/** Only a configured, working detector with something to judge (audio, or text for a text model) is asked. */
+const noPrediction = (context: UserTurnContext): boolean =>
+  !context.detector.present || context.detector.failed || (!context.detector.hearsAudio && !context.transcript.trim());
+
 /** The last accepted turn's end and commit, for dynamic endpointing. */
 const rememberedTurn = (context: UserTurnContext): Pick<UserTurnContext, 'endpointing'> => ({
   endpointing:
@@ -62,8 +66,13 @@ export const userTurnMachine = setup({
       const now = timeOf(context, event);
       return (context.lastSpeakingAt ?? now) + context.delay <= now;
     },
-    noPrediction: ({ context }) =>
-      !context.detector.present || context.detector.failed || (!context.detector.hearsAudio && !context.transcript.trim()),
+    noPrediction: ({ context }) => noPrediction(context),
+    /** No detector to ask, and the minimum delay ran out already (a final transcript that came after the pause). */
+    commitsAtOnce: ({ context, event }) => {
+      if (!noPrediction(context)) return false;
+      const now = timeOf(context, event);
+      return (context.lastSpeakingAt ?? now) + dynamicMinDelay(context) <= now;
+    },
     turnUnderway: ({ context }) =>
       (context.userTurnLimit.maxWords !== null || context.userTurnLimit.maxDuration !== null) &&
       (context.speechStartedAt !== null || context.transcript.trim().length > 0),
@@ -281,7 +290,12 @@ export const userTurnMachine = setup({
           states: {
             /** Only a configured detector with text to judge is asked; otherwise the minimum delay applies. */
             choosing: {
-              always: [{ guard: 'noPrediction', target: 'waiting', actions: 'useMinDelay' }, { target: 'predicting' }],
+              always: [
+                // Straight to the commit: entering `waiting` would arm its delay only to cancel it in the same step.
+                { guard: 'commitsAtOnce', target: '#userTurn.endpointing.idle', actions: ['useMinDelay', 'planCommit', 'requestCommit'] },
+                { guard: 'noPrediction', target: 'waiting', actions: 'useMinDelay' },
+                { target: 'predicting' },
+              ],
             },
             predicting: {
               invoke: {

@@ -220,8 +220,21 @@ describe('userTurn machine', () => {
     const t = turn();
     t.actor.send({ type: 'VAD_SPEECH_START', at: 0, now: 50 });
     t.actor.send({ type: 'VAD_SPEECH_END', at: 1000, now: 1250 });
+    // No endpointing timer is armed (and cancelled in the same step) for a delay that is over already.
+    const armed: number[] = [];
+    const setTimeout = t.clock.setTimeout.bind(t.clock);
+    t.clock.setTimeout = (fn, ms) => (armed.push(ms), setTimeout(fn, ms));
     t.actor.send({ type: 'FINAL_TRANSCRIPT', text: 'late', at: 2000, now: 2000 });
     expect(t.commits).toEqual([{ transcript: 'late', committedAt: 2000 }]);
+    expect(armed).toEqual([]);
+    // The next turn, with time left: its commit waits for the timer.
+    t.actor.send({ type: 'TURN_ACCEPTED' });
+    t.actor.send({ type: 'VAD_SPEECH_START', at: 3000, now: 3050 });
+    t.actor.send({ type: 'VAD_SPEECH_END', at: 4000, now: 4250 });
+    t.actor.send({ type: 'FINAL_TRANSCRIPT', text: 'soon', at: 4300, now: 4300 });
+    expect(armed).toEqual([200]);
+    t.clock.increment(200);
+    expect(t.commits.at(-1)).toEqual({ transcript: 'soon', committedAt: 4500 });
   });
 
   it('manual: only COMMIT_TURN commits; CLEAR_TURN drops the transcript', () => {
