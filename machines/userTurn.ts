@@ -24,15 +24,14 @@ const noPrediction = (context: UserTurnContext): boolean =>
   !context.detector.present || context.detector.failed || (!context.detector.hearsAudio && !context.transcript.trim());
 
 /** The last accepted turn's end and commit, for dynamic endpointing. */
-const rememberedTurn = (context: UserTurnContext): Pick<UserTurnContext, 'endpointing'> => ({
-  endpointing:
-    context.lastSpeakingAt !== null && !context.speaking
-      ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
-      : context.endpointing,
-});
+const rememberedTurn = (context: UserTurnContext): UserTurnContext['endpointing'] =>
+  context.lastSpeakingAt !== null && !context.speaking
+    ? { ...context.endpointing, lastTurn: { endedAt: context.lastSpeakingAt, committedAt: Math.max(context.clock, context.commitDueAt) } }
+    : context.endpointing;
 
-/** A new turn begins: the transcript and its anchors are dropped. */
-const clearedTurn = (context: UserTurnContext): Partial<UserTurnContext> => ({
+/** A new turn begins: the transcript and its anchors are dropped (one object literal: this runs once per turn). */
+const clearedTurn = (context: UserTurnContext, endpointing = context.endpointing): Partial<UserTurnContext> => ({
+  endpointing,
   turnSeq: context.turnSeq + 1,
   transcript: '',
   confidences: [],
@@ -163,7 +162,7 @@ export const userTurnMachine = setup({
     })),
     /** The accepted turn is remembered (its end and commit: a user who resumes right after it was cut off in a
      * pause) and cleared, in one context update. */
-    rememberAndClearTurn: assign(({ context }) => ({ ...rememberedTurn(context), ...clearedTurn(context) })),
+    rememberAndClearTurn: assign(({ context }) => clearedTurn(context, rememberedTurn(context))),
     trackLimitTurn: assign({ userTurnLimit: ({ context }) => ({ ...context.userTurnLimit, watchedTurn: context.turnSeq }) }),
     exceeded: emit(({ context, event }, params: { reason: 'maxWords' | 'maxDuration' }) => {
       const now = params.reason === 'maxDuration' ? (context.speechStartedAt ?? context.clock) + context.userTurnLimit.maxDuration! : timeOf(context, event);
