@@ -33,6 +33,9 @@ export const isBusy = (c: ActivityContext): boolean =>
   c.queue.some((q) => q.kind === 'reply') ||
   (c.current !== null && c.currentKind === 'reply');
 
+/** Busy and not paused: the agent thinks (or speaks, if also audible). */
+const thinks = (c: ActivityContext): boolean => isBusy(c) && c.paused === null;
+
 /**
  * A speech may push its first frame: the user does not hold the floor. In manual turn detection the application
  * decides who speaks (push-to-talk), so the floor never holds a speech back.
@@ -75,9 +78,8 @@ export const activityMachine = setup({
     audible: ({ context }) => isAudible(context),
     // The eventless guards below are re-checked after every microstep of every event, so each is one function
     // (a compound `and`/`not` guard costs a lookup and a call per part).
-    /** Busy (a speech is current or queued, or tools run) and not paused: the agent thinks. */
-    busyAndNotPaused: ({ context }) => isBusy(context) && context.paused === null,
-    notBusyOrPaused: ({ context }) => !isBusy(context) || context.paused !== null,
+    busyAndNotPaused: ({ context }) => thinks(context),
+    notBusyOrPaused: ({ context }) => !thinks(context),
     queuedAndNotSuspended: ({ context }) => context.queue.length > 0 && context.suspended === null,
     suspendedAndNothingCurrent: ({ context }) => context.suspended !== null && context.current === null,
     notSuspended: ({ context }) => context.suspended === null,

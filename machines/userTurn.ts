@@ -19,6 +19,12 @@ const timeOf = (context: UserTurnContext, event: unknown): number => {
   return Math.max(context.clock, e.now ?? e.output?.at ?? e.at ?? context.clock);
 };
 
+/** Whether `delay` ms after the user's last speech (the present, if none is known) has come by this event. */
+const delayOver = (context: UserTurnContext, event: unknown, delay: number): boolean => {
+  const now = timeOf(context, event);
+  return (context.lastSpeakingAt ?? now) + delay <= now;
+};
+
 /** Only a configured, working detector with something to judge (audio, or text for a text model) is asked. */
 const noPrediction = (context: UserTurnContext): boolean =>
   !context.detector.present || context.detector.failed || (!context.detector.hearsAudio && !context.transcript.trim());
@@ -61,17 +67,10 @@ export const userTurnMachine = setup({
     sttEndCanCommit: ({ context }) => context.mode === 'stt' && context.transcript.trim().length > 0,
     userSilent: ({ context }) => !context.speaking,
     nonEmptyFinal: ({ event }) => event.type === 'FINAL_TRANSCRIPT' && event.text.trim().length > 0,
-    delayElapsed: ({ context, event }) => {
-      const now = timeOf(context, event);
-      return (context.lastSpeakingAt ?? now) + context.delay <= now;
-    },
+    delayElapsed: ({ context, event }) => delayOver(context, event, context.delay),
     noPrediction: ({ context }) => noPrediction(context),
     /** No detector to ask, and the minimum delay ran out already (a final transcript that came after the pause). */
-    commitsAtOnce: ({ context, event }) => {
-      if (!noPrediction(context)) return false;
-      const now = timeOf(context, event);
-      return (context.lastSpeakingAt ?? now) + dynamicMinDelay(context) <= now;
-    },
+    commitsAtOnce: ({ context, event }) => noPrediction(context) && delayOver(context, event, dynamicMinDelay(context)),
     turnUnderway: ({ context }) =>
       (context.userTurnLimit.maxWords !== null || context.userTurnLimit.maxDuration !== null) &&
       (context.speechStartedAt !== null || context.transcript.trim().length > 0),
