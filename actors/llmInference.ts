@@ -58,7 +58,8 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const messageId = shortId('item_');
-  const segments: ReplaySubject<string>[] = [new ReplaySubject<string>()];
+  // Only an llmNode can yield a FlushSentinel: without one the whole text is the one segment (no second buffer).
+  const segments: ReplaySubject<string>[] = [hooks.node ? new ReplaySubject<string>() : text$];
   let segmentWaiters: Array<() => void> = [];
   const wakeSegmentWaiters = () => {
     const w = segmentWaiters;
@@ -68,7 +69,8 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
   const pushText = (t: string) => {
     text += t;
     text$.next(t);
-    segments.at(-1)!.next(t);
+    const segment = segments[segments.length - 1]!;
+    if (segment !== text$) segment.next(t);
   };
   const segmentAt = (i: number): Promise<ReplaySubject<string> | null> => {
     if (segments[i]) return Promise.resolve(segments[i]!);
@@ -91,7 +93,7 @@ export function startLLMInference(llm: LLM, request: Omit<LLMRequest, 'onError'>
     const rest = flush ? thinking.end() : '';
     if (rest) pushText(rest);
     text$.complete();
-    segments.at(-1)!.complete();
+    segments[segments.length - 1]!.complete();
     wakeSegmentWaiters();
   };
   const settle = (cancelled: boolean) => {

@@ -1,6 +1,6 @@
 import { and, assign, emit, fromPromise, setup } from 'xstate';
 import { dynamicMinDelay, learnPause, type EndpointingStats } from './endpointingStats.ts';
-import { countWords } from './words.ts';
+import { countWords, pendingText } from './words.ts';
 
 /**
  * The user's side of turn-taking: whether the user speaks, and when their turn ends (endpointing).
@@ -76,7 +76,7 @@ export const userTurnMachine = setup({
       (context.speechStartedAt !== null || context.transcript.trim().length > 0),
     limitTurnOver: ({ context }) => context.turnSeq !== context.userTurnLimit.watchedTurn,
     tooManyWords: ({ context }) =>
-      context.userTurnLimit.maxWords !== null && countWords(`${context.transcript} ${context.interim}`) > context.userTurnLimit.maxWords,
+      context.userTurnLimit.maxWords !== null && countWords(pendingText(context.transcript, context.interim)) > context.userTurnLimit.maxWords,
     hasMaxDuration: ({ context }) => context.userTurnLimit.maxDuration !== null,
     endUnlikely: ({ context, event }) =>
       (event as unknown as { output: { probability: number } }).output.probability < context.detector.unlikelyThreshold,
@@ -169,8 +169,8 @@ export const userTurnMachine = setup({
         type: 'userTurnExceeded' as const,
         info: {
           reason: params.reason,
-          transcript: `${context.transcript} ${context.interim}`.trim(),
-          words: countWords(`${context.transcript} ${context.interim}`),
+          transcript: pendingText(context.transcript, context.interim),
+          words: countWords(pendingText(context.transcript, context.interim)),
           durationMs: Math.max(0, now - (context.speechStartedAt ?? now)),
         },
       };

@@ -26,7 +26,20 @@ export function splitWords(text: string): string[] {
   return words;
 }
 
-export const countWords = (text: string): number => splitWords(text).length;
+/** A turn's text so far: its finals and the interim after them, trimmed. */
+export const pendingText = (transcript: string, interim: string): string =>
+  (interim ? (transcript ? `${transcript} ${interim}` : interim) : transcript).trim();
+
+/**
+ * The last count, kept: the same pending transcript is counted on every VAD inference while the user speaks, by the
+ * runtime and again by the guards (a pure function of the text, so one remembered answer is always right).
+ */
+let counted: { text: string; words: number } = { text: '', words: 0 };
+
+export function countWords(text: string): number {
+  if (text !== counted.text) counted = { text, words: splitWords(text).length };
+  return counted.words;
+}
 
 /** Lower-case words without punctuation ("Uh-huh," → "uh-huh", "OK." → "ok"): what phrase and transcript
  * comparisons look at. Inner hyphens and apostrophes are kept so "uh-huh" and "don't" stay one word. */

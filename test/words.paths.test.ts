@@ -1,7 +1,7 @@
 /** The word splitter's ASCII fast path and its general path agree; the backchannel phrase cache keeps languages apart. */
 import { describe, expect, it } from 'vitest';
 import { isBackchannel } from '../machines/backchannel.ts';
-import { countWords, normalizedWords, splitWords } from '../machines/words.ts';
+import { countWords, normalizedWords, pendingText, splitWords } from '../machines/words.ts';
 
 /** Deterministic pseudo-random ASCII text: letters, digits, punctuation, apostrophes, hyphens and all kinds of blanks. */
 function asciiTexts(n: number, seed = 11): string[] {
@@ -22,6 +22,20 @@ describe('splitWords', () => {
     expect(countWords(' -- ... ok, fine! é')).toBe(3);
     expect(countWords('東京 is big')).toBe(4);
     expect(normalizedWords("Uh-huh, DON'T.")).toEqual(['uh-huh', "don't"]);
+  });
+});
+
+describe('countWords remembers its last answer', () => {
+  it('answers each text by its own words, repeated or alternating', () => {
+    const texts = asciiTexts(300, 5).flatMap((t, i) => (i % 3 === 0 ? [t, t, `${t} é`, t] : [t]));
+    for (const text of texts) expect(countWords(text), JSON.stringify(text)).toBe(splitWords(text).length);
+  });
+
+  it('joins finals and interim as one trimmed text', () => {
+    expect(pendingText('', '')).toBe('');
+    expect(pendingText(' hello ', '')).toBe('hello');
+    expect(pendingText('', ' there')).toBe('there');
+    expect(pendingText('hello', 'there ')).toBe('hello there');
   });
 });
 

@@ -2,6 +2,7 @@ import type { RecognitionEvent } from '../../actors/recognition.ts';
 import { isAudible, type CurrentSpeechFacts } from '../../machines/activity.ts';
 import type { ActivityHost } from './host.ts';
 import { countWords } from './words.ts';
+import { pendingText } from '../../machines/words.ts';
 
 /** The activity as recognition needs it: its machines, the current speech's facts, and its helpers. */
 export interface RecognitionTarget extends ActivityHost {
@@ -13,7 +14,7 @@ export interface RecognitionTarget extends ActivityHost {
 /** What the user said so far in this turn (finals and the interim), and its word count. */
 const pending = (act: RecognitionTarget): { words: number; transcript: string } => {
   const c = act.userTurn.getSnapshot().context;
-  const transcript = `${c.transcript} ${c.interim}`.trim();
+  const transcript = pendingText(c.transcript, c.interim);
   return { words: countWords(transcript), transcript };
 };
 

@@ -89,8 +89,8 @@ export async function runReply(act: ActivityHost, h: SpeechHandle, opts: ReplyOp
         },
       );
       // Only a speculative reply's first step (not yet scheduled) is synthesised ahead; it still plays after the commit.
-      const firstSegment$ = defer(() => from(gen.segment(0))).pipe(switchMap((seg) => seg ?? EMPTY));
-      const prefetched = opts.prefetchTts && !h.scheduled ? prefetchSpeechAudio(act, h, firstSegment$) : undefined;
+      const prefetched =
+        opts.prefetchTts && !h.scheduled ? prefetchSpeechAudio(act, h, defer(() => from(gen.segment(0))).pipe(switchMap((seg) => seg ?? EMPTY))) : undefined;
       await h.whenScheduled();
       if (userMessagePending && h.scheduled) {
         // The user's message joins the agent's context and the history once its reply is really scheduled.

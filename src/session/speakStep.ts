@@ -63,29 +63,45 @@ async function callNode(act: ActivityHost, name: string, call: () => unknown): P
   }
 }
 
-/** The segment's audio: the agent's ttsNode over the transformed text; null when it returns nothing (text only). */
-async function segmentAudio(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, onFirstAudio: (t: { firstTextAt: number; ttfbMs: number }) => void) {
+type FirstAudio = (t: { firstTextAt: number; ttfbMs: number }) => void;
+
+/** The TTS inference's hooks for a step; `reported` collects the errors it reported itself. */
+function ttsHooks(act: ActivityHost, h: SpeechHandle, onFirstAudio: FirstAudio, reported?: WeakSet<object>) {
+  const session = act.session;
+  const label = act.tts!.label;
+  return {
+    speechId: h.id,
+    onMetrics: (m: Parameters<typeof session._emit>[0]['metrics']) => session._emit({ type: 'metrics_collected', metrics: m }),
+    onError: (e: Error, recoverable: boolean) => (reported?.add(e), session._reportError('tts', label, e, recoverable)),
+    onFirstAudio,
+  };
+}
+
+/**
+ * The default ttsNode's audio: the TTS itself over the transformed text, called at once (no node call, no promise
+ * hop: the first frame of a warm turn is on this path). The inference reports its own failures.
+ */
+function defaultAudio(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, onFirstAudio: FirstAudio): Observable<SynthesizedAudio> {
+  try {
+    return synthesizeStream(act.tts!, act.session._ttsTextTransform(text$), ttsHooks(act, h, onFirstAudio));
+  } catch (e) {
+    act.session._reportError('session', `${act.agent.id}.ttsNode`, e, true);
+    return throwError(() => e);
+  }
+}
+
+/** The segment's audio from an overridden ttsNode over the transformed text; null when it returns nothing (text only). */
+async function segmentAudio(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, onFirstAudio: FirstAudio) {
   const session = act.session;
   const tts = act.tts!;
   const reported = new WeakSet<object>();
-  const hooks = {
-    speechId: h.id,
-    onMetrics: (m: Parameters<typeof session._emit>[0]['metrics']) => session._emit({ type: 'metrics_collected', metrics: m }),
-    onError: (e: Error, recoverable: boolean) => (reported.add(e), session._reportError('tts', tts.label, e, recoverable)),
-    onFirstAudio,
-  };
-  const defaults = { tts: (t$: Observable<string>) => synthesizeStream(tts, t$, hooks) };
-  // The default node is the TTS itself: called directly, without the async context an override needs.
-  const r = await callNode(act, 'ttsNode', () =>
-    isDefaultNode(act.agent.ttsNode)
-      ? defaults.tts(session._ttsTextTransform(text$))
-      : withDefaults(defaults, () => act.agent.ttsNode(asNodeStream(session._ttsTextTransform(text$)), {})),
-  );
+  const defaults = { tts: (t$: Observable<string>) => synthesizeStream(tts, t$, ttsHooks(act, h, onFirstAudio, reported)) };
+  const r = await callNode(act, 'ttsNode', () => withDefaults(defaults, () => act.agent.ttsNode(asNodeStream(session._ttsTextTransform(text$)), {})));
   if ('error' in r) return throwError(() => r.error);
   if (r.value === null || r.value === undefined) return null;
   return nodeOutput<AudioFrame | SynthesizedAudio>('ttsNode', r.value).pipe(
     map((a) => (a instanceof AudioFrame ? { frame: a } : a)),
-    // An override's failure is reported here; the default's was reported by the TTS inference already.
+    // The node's own failure is reported here; the default's (reused through super) by the TTS inference already.
     tap({ error: (e: unknown) => void (e instanceof Object && reported.has(e) ? undefined : session._reportError('tts', tts.label, e, false)) }),
   );
 }
@@ -93,11 +109,16 @@ async function segmentAudio(act: ActivityHost, h: SpeechHandle, text$: Observabl
 export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, audio?: AudioInput): Promise<SpokenStep> {
   const session = act.session;
   // The transcript is what the agent's transcriptionNode makes of the text; when it returns nothing none is shown,
-  // and what was heard is still measured on the text itself.
-  const tr = await callNode(act, 'transcriptionNode', () => act.agent.transcriptionNode(asNodeStream(text$), {}));
-  const shown = 'value' in tr && tr.value !== null && tr.value !== undefined;
-  const paced$ = shown ? nodeOutput<string>('transcriptionNode', tr.value).pipe(shareReplay({ refCount: true })) : text$;
-  const pacer = new TranscriptPacer(shown || 'error' in tr ? session.output.transcription : null);
+  // and what was heard is still measured on the text itself. The default node is the text itself: no call, no
+  // promise hop and no replay buffer of its own (the step's text already replays to each subscriber).
+  let paced$ = text$;
+  let shown = true;
+  if (!isDefaultNode(act.agent.transcriptionNode)) {
+    const tr = await callNode(act, 'transcriptionNode', () => act.agent.transcriptionNode(asNodeStream(text$), {}));
+    shown = 'error' in tr || (tr.value !== null && tr.value !== undefined);
+    if ('value' in tr && shown) paced$ = nodeOutput<string>('transcriptionNode', tr.value).pipe(shareReplay({ refCount: true }));
+  }
+  const pacer = new TranscriptPacer(shown ? session.output.transcription : null);
   act.playing = { pacer, handle: h };
   let startedSpeakingAt: number | null = null;
   const onStarted = (at: number) => {
@@ -116,7 +137,8 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
   const out = session.output.audio;
   let timing: { firstTextAt: number; ttfbMs: number } | null = null;
   try {
-    const synthesized = out && !audio && act.tts ? await segmentAudio(act, h, text$, (t) => (timing = t)) : null;
+    const onFirstAudio = (t: { firstTextAt: number; ttfbMs: number }) => (timing = t);
+    const synthesized = out && !audio && act.tts ? (isDefaultNode(act.agent.ttsNode) ? defaultAudio(act, h, text$, onFirstAudio) : await segmentAudio(act, h, text$, onFirstAudio)) : null;
     if (!out || (!audio && !synthesized)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.
       // The text may already be there (replayed synchronously): take one value, whenever it comes.
