@@ -35,27 +35,40 @@ export interface ActivityWiring {
  * The activity's two machines (the activity under the session's root, the user turn under the activity), given
  * this agent's options and provided with the runtime's effects. The machines decide; these callbacks act.
  */
+/**
+ * Each activity actor's wiring. The machines are provided once per process: a provided copy rebuilds the whole
+ * state tree (~40 KB of heap per activity), and the copies differed only in which activity they act on.
+ */
+const wirings = new WeakMap<object, ActivityWiring>();
+const wiringOf = (self: object): ActivityWiring => {
+  const w = wirings.get(self);
+  if (!w) throw new Error('activity machine: this actor has no activity');
+  return w;
+};
+
+const wiredActivityMachine = activityMachine.provide({
+  actions: {
+    authorizeSpeech: ({ self }, { id }) => wiringOf(self).handles.get(id)?.actor.send({ type: 'AUTHORIZE' }),
+    rejectSpeech: ({ self }, { id }) => void wiringOf(self).rejected.add(id),
+    pauseOutput: ({ self }) => wiringOf(self).pauseOutput(),
+    resumeOutput: ({ self }) => wiringOf(self).resumeOutput(),
+    interruptSpeech: ({ self }, { id }) => {
+      const h = wiringOf(self).handles.get(id);
+      if (h && !h.interrupted && h.allowInterruptions) h.interrupt();
+    },
+    reportFalseInterruption: ({ self }, { resumed }) => wiringOf(self).session._emit({ type: 'agent_false_interruption', resumed }),
+    acceptTurn: ({ self }, { info }) => info && wiringOf(self).turns.accept(info),
+    dropTurn: ({ self }) => wiringOf(self).turns.drop(),
+    holdTurn: ({ self }) => wiringOf(self).turns.hold(),
+    aecWarmupStarted: ({ self }) => aecWarmupOpened(wiringOf(self).session, Date.now()),
+  },
+});
+
 export function createActivityActors(act: ActivityWiring): { actor: Actor<typeof activityMachine>; userTurn: Actor<typeof userTurnMachine> } {
   const { session, options: o } = act;
   const now = Date.now();
   const actor = createActor(
-    activityMachine.provide({
-      actions: {
-        authorizeSpeech: (_, { id }) => act.handles.get(id)?.actor.send({ type: 'AUTHORIZE' }),
-        rejectSpeech: (_, { id }) => void act.rejected.add(id),
-        pauseOutput: () => act.pauseOutput(),
-        resumeOutput: () => act.resumeOutput(),
-        interruptSpeech: (_, { id }) => {
-          const h = act.handles.get(id);
-          if (h && !h.interrupted && h.allowInterruptions) h.interrupt();
-        },
-        reportFalseInterruption: (_, { resumed }) => session._emit({ type: 'agent_false_interruption', resumed }),
-        acceptTurn: (_, { info }) => info && act.turns.accept(info),
-        dropTurn: () => act.turns.drop(),
-        holdTurn: () => act.turns.hold(),
-        aecWarmupStarted: () => aecWarmupOpened(session, Date.now()),
-      },
-    }),
+    wiredActivityMachine,
     {
       parent: session._rootActor,
       input: {
@@ -76,9 +89,12 @@ export function createActivityActors(act: ActivityWiring): { actor: Actor<typeof
       },
     },
   );
+  wirings.set(actor, act);
   const detector = o.turnDetector;
+  // The prediction is this activity's model call, so a configured detector gets a provided copy of the machine;
+  // without one the machine never asks (its `noPrediction` guard) and the shared definition serves.
   const userTurn = createActor(
-    userTurnMachine.provide({ actors: { predictEndOfTurn: act.eot.actor as never } }),
+    detector ? userTurnMachine.provide({ actors: { predictEndOfTurn: act.eot.actor as never } }) : userTurnMachine,
     {
       parent: actor,
       input: {

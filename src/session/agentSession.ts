@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { createActor, fromPromise, waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { waitFor, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { errorInfo, sessionMachine, type CloseReason, type ErrorInfo, type ModelKind } from '../../machines/session.ts';
 import type { Agent } from '../agent.ts';
 import type { AudioFrame } from '../audio/frame.ts';
@@ -9,6 +9,7 @@ import type { Tool, ToolChoice } from '../llm/tools.ts';
 import type { LLM, STT, TTS, VAD } from '../providers/types.ts';
 import { resolveLLM, resolveSTT, resolveTTS } from '../providers/resolve.ts';
 import { AgentActivity } from './agentActivity.ts';
+import { createSessionActor, type SessionEffects } from './sessionActor.ts';
 import { ActivityStack } from './activityStack.ts';
 import { AgentTaskClosedError, TaskRuns } from './taskRuns.ts';
 import { EventBus, type Listener } from './eventBus.ts';
@@ -114,36 +115,27 @@ export class AgentSession<UserData = unknown> implements SessionHost {
   }
 
   private createSessionActor(inspect: Observer<InspectionEvent> | ((e: InspectionEvent) => void) | undefined): Actor<typeof sessionMachine> {
-    return createActor(
-      sessionMachine.provide({
-        actors: {
-          startSession: fromPromise(async () => this.startImpl()),
-          handoff: fromPromise(async ({ input }: { input: { agent: string } }) => this.stack.handoff(this.pendingAgents.take(input.agent))),
-          startTask: fromPromise(async ({ input, signal }: { input: { agent: string }; signal: AbortSignal }) =>
-            this.taskRuns.start(input.agent, signal).catch((e) => {
-              this.taskRuns.failed(input.agent, e);
-              throw e;
-            }),
-          ),
-          endTask: fromPromise(async ({ input }: { input: { agent: string; cancelled: boolean } }) => this.taskRuns.end(input.agent, input.cancelled)),
-          closeSession: fromPromise(async ({ input }: { input: { reason: CloseReason; error: ErrorInfo | null; drain: boolean } }) =>
-            this.closeImpl(input.reason, input.error, input.drain),
-          ),
-        },
-        actions: {
-          fenceCurrentActivity: () => this.activity?.actor.send({ type: 'BLOCK_TURNS' }),
-          markUserAway: () => this.activity?.userTurn.send({ type: 'USER_AWAY' }),
-          reportStartFailure: (_, { error }) => (this.startError = error),
-          settleTask: (_, { agent }) => this.taskRuns.settle(agent),
-          refuseHandoff: (_, { agent }) => {
-            const to = this.pendingAgents.take(agent);
-            const msg = `cannot hand off to ${to.id} while AgentTask ${this.stack.agent?.id} runs: complete the task, then hand off from its caller`;
-            this._reportError('session', 'handoff', new Error(msg), true);
-          },
-        },
-      }),
-      { input: { userAwayTimeout: this.options.userAwayTimeout, maxUnrecoverableErrors: this.options.maxUnrecoverableErrors }, inspect },
-    );
+    const effects: SessionEffects = {
+      start: () => this.startImpl(),
+      handoff: (agent) => this.stack.handoff(this.pendingAgents.take(agent)),
+      startTask: (agent, signal) =>
+        this.taskRuns.start(agent, signal).catch((e) => {
+          this.taskRuns.failed(agent, e);
+          throw e;
+        }),
+      endTask: (agent, cancelled) => this.taskRuns.end(agent, cancelled),
+      close: (reason, error, drain) => this.closeImpl(reason, error, drain),
+      fenceCurrentActivity: () => this.activity?.actor.send({ type: 'BLOCK_TURNS' }),
+      markUserAway: () => this.activity?.userTurn.send({ type: 'USER_AWAY' }),
+      startFailed: (error) => (this.startError = error),
+      settleTask: (agent) => this.taskRuns.settle(agent),
+      refuseHandoff: (agent) => {
+        const to = this.pendingAgents.take(agent);
+        const msg = `cannot hand off to ${to.id} while AgentTask ${this.stack.agent?.id} runs: complete the task, then hand off from its caller`;
+        this._reportError('session', 'handoff', new Error(msg), true);
+      },
+    };
+    return createSessionActor(effects, { userAwayTimeout: this.options.userAwayTimeout, maxUnrecoverableErrors: this.options.maxUnrecoverableErrors }, inspect);
   }
 
   // ------------------------------------------------------------------ public state
