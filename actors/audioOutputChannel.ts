@@ -1,19 +1,13 @@
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import { audioOutputMachine } from '../machines/audioOutput.ts';
 import type { AudioOutput } from '../src/io/types.ts';
+import { wiringTable } from '../src/session/wiring.ts';
 
 export type AudioOutputChannel = Actor<typeof audioOutputMachine>;
 
-/**
- * Each channel's device. The machine is provided once per process (a provided copy rebuilds its state tree, ~8 KB
- * per session); its actions find their device through the acting actor.
- */
-const devices = new WeakMap<object, AudioOutput>();
-const deviceOf = (self: object): AudioOutput => {
-  const d = devices.get(self);
-  if (!d) throw new Error('audio output channel: this actor has no device');
-  return d;
-};
+/** Each channel's device (the machine is provided once per process, see src/session/wiring.ts: ~8 KB per session). */
+const devices = wiringTable<AudioOutput>('audio output channel');
+const deviceOf = (self: object): AudioOutput => devices.of(self);
 
 const wiredAudioOutputMachine = audioOutputMachine.provide({
   actions: {

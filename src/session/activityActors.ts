@@ -6,6 +6,7 @@ import type { FunctionTool } from '../llm/tools.ts';
 import { toolEntries } from '../llm/toolset.ts';
 import type { STT } from '../providers/types.ts';
 import { aecWarmupInput, aecWarmupOpened } from './aecWarmup.ts';
+import { wiringTable } from './wiring.ts';
 import type { SessionHost } from './host.ts';
 import type { ResolvedSessionOptions } from './options.ts';
 import type { SpeechHandle } from './speechHandle.ts';
@@ -35,16 +36,9 @@ export interface ActivityWiring {
  * The activity's two machines (the activity under the session's root, the user turn under the activity), given
  * this agent's options and provided with the runtime's effects. The machines decide; these callbacks act.
  */
-/**
- * Each activity actor's wiring. The machines are provided once per process: a provided copy rebuilds the whole
- * state tree (~40 KB of heap per activity), and the copies differed only in which activity they act on.
- */
-const wirings = new WeakMap<object, ActivityWiring>();
-const wiringOf = (self: object): ActivityWiring => {
-  const w = wirings.get(self);
-  if (!w) throw new Error('activity machine: this actor has no activity');
-  return w;
-};
+/** Each activity actor's wiring (the machines are provided once per process, see wiring.ts: ~40 KB per activity). */
+const wirings = wiringTable<ActivityWiring>('activity machine');
+const wiringOf = (self: object): ActivityWiring => wirings.of(self);
 
 const wiredActivityMachine = activityMachine.provide({
   actions: {

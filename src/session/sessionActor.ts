@@ -3,6 +3,7 @@ import { createActor, fromPromise, type Actor, type ActorSystem, type Inspection
 /** The system of an actor of any machine (its events are not this file's concern). */
 type AnyActorSystem = ActorSystem<any>;
 import { sessionMachine, type CloseReason, type ErrorInfo } from '../../machines/session.ts';
+import { wiringTable } from './wiring.ts';
 
 /** What the session machine's named actors and actions do for one session (the AgentSession facade). */
 export interface SessionEffects {
@@ -20,15 +21,10 @@ export interface SessionEffects {
 
 /**
  * Each session's effects, by its actor system (the session machine is the system's root, so the system is the
- * session). The machine is provided once per process: a provided copy rebuilds the whole state tree (~30 KB of
- * heap per session), and the copies differed only in which session they act on.
+ * session); the machine is provided once per process (see wiring.ts: ~30 KB per session).
  */
-const effectsOf = new WeakMap<AnyActorSystem, SessionEffects>();
-const of = (system: AnyActorSystem): SessionEffects => {
-  const e = effectsOf.get(system);
-  if (!e) throw new Error('session machine: this actor system has no session');
-  return e;
-};
+const effectsOf = wiringTable<SessionEffects>('session machine');
+const of = (system: AnyActorSystem): SessionEffects => effectsOf.of(system);
 
 const wiredSessionMachine = sessionMachine.provide({
   actors: {
