@@ -7,13 +7,12 @@ export type AudioOutputChannel = Actor<typeof audioOutputMachine>;
 
 /** Each channel's device (the machine is provided once per process, see src/session/wiring.ts: ~8 KB per session). */
 const devices = wiringTable<AudioOutput>('audio output channel');
-const deviceOf = (self: object): AudioOutput => devices.of(self);
 
 const wiredAudioOutputMachine = audioOutputMachine.provide({
   actions: {
-    pauseDevice: ({ self }) => deviceOf(self).pause(),
-    resumeDevice: ({ self }) => deviceOf(self).resume(),
-    clearDevice: ({ self }) => deviceOf(self).clearBuffer(),
+    pauseDevice: ({ self }) => devices.of(self).pause(),
+    resumeDevice: ({ self }) => devices.of(self).resume(),
+    clearDevice: ({ self }) => devices.of(self).clearBuffer(),
   },
 });
 

@@ -165,12 +165,13 @@ export const userTurnMachine = setup({
     trackLimitTurn: assign({ userTurnLimit: ({ context }) => ({ ...context.userTurnLimit, watchedTurn: context.turnSeq }) }),
     exceeded: emit(({ context, event }, params: { reason: 'maxWords' | 'maxDuration' }) => {
       const now = params.reason === 'maxDuration' ? (context.speechStartedAt ?? context.clock) + context.userTurnLimit.maxDuration! : timeOf(context, event);
+      const transcript = pendingText(context.transcript, context.interim);
       return {
         type: 'userTurnExceeded' as const,
         info: {
           reason: params.reason,
-          transcript: pendingText(context.transcript, context.interim),
-          words: countWords(pendingText(context.transcript, context.interim)),
+          transcript,
+          words: countWords(transcript),
           durationMs: Math.max(0, now - (context.speechStartedAt ?? now)),
         },
       };

@@ -32,32 +32,31 @@ export interface ActivityWiring {
   readonly eot: { actor: AnyActorLogic };
 }
 
+/** Each activity actor's wiring (the machines are provided once per process, see wiring.ts: ~40 KB per activity). */
+const wirings = wiringTable<ActivityWiring>('activity machine');
+
+const wiredActivityMachine = activityMachine.provide({
+  actions: {
+    authorizeSpeech: ({ self }, { id }) => wirings.of(self).handles.get(id)?.actor.send({ type: 'AUTHORIZE' }),
+    rejectSpeech: ({ self }, { id }) => void wirings.of(self).rejected.add(id),
+    pauseOutput: ({ self }) => wirings.of(self).pauseOutput(),
+    resumeOutput: ({ self }) => wirings.of(self).resumeOutput(),
+    interruptSpeech: ({ self }, { id }) => {
+      const h = wirings.of(self).handles.get(id);
+      if (h && !h.interrupted && h.allowInterruptions) h.interrupt();
+    },
+    reportFalseInterruption: ({ self }, { resumed }) => wirings.of(self).session._emit({ type: 'agent_false_interruption', resumed }),
+    acceptTurn: ({ self }, { info }) => info && wirings.of(self).turns.accept(info),
+    dropTurn: ({ self }) => wirings.of(self).turns.drop(),
+    holdTurn: ({ self }) => wirings.of(self).turns.hold(),
+    aecWarmupStarted: ({ self }) => aecWarmupOpened(wirings.of(self).session, Date.now()),
+  },
+});
+
 /**
  * The activity's two machines (the activity under the session's root, the user turn under the activity), given
  * this agent's options and provided with the runtime's effects. The machines decide; these callbacks act.
  */
-/** Each activity actor's wiring (the machines are provided once per process, see wiring.ts: ~40 KB per activity). */
-const wirings = wiringTable<ActivityWiring>('activity machine');
-const wiringOf = (self: object): ActivityWiring => wirings.of(self);
-
-const wiredActivityMachine = activityMachine.provide({
-  actions: {
-    authorizeSpeech: ({ self }, { id }) => wiringOf(self).handles.get(id)?.actor.send({ type: 'AUTHORIZE' }),
-    rejectSpeech: ({ self }, { id }) => void wiringOf(self).rejected.add(id),
-    pauseOutput: ({ self }) => wiringOf(self).pauseOutput(),
-    resumeOutput: ({ self }) => wiringOf(self).resumeOutput(),
-    interruptSpeech: ({ self }, { id }) => {
-      const h = wiringOf(self).handles.get(id);
-      if (h && !h.interrupted && h.allowInterruptions) h.interrupt();
-    },
-    reportFalseInterruption: ({ self }, { resumed }) => wiringOf(self).session._emit({ type: 'agent_false_interruption', resumed }),
-    acceptTurn: ({ self }, { info }) => info && wiringOf(self).turns.accept(info),
-    dropTurn: ({ self }) => wiringOf(self).turns.drop(),
-    holdTurn: ({ self }) => wiringOf(self).turns.hold(),
-    aecWarmupStarted: ({ self }) => aecWarmupOpened(wiringOf(self).session, Date.now()),
-  },
-});
-
 export function createActivityActors(act: ActivityWiring): { actor: Actor<typeof activityMachine>; userTurn: Actor<typeof userTurnMachine> } {
   const { session, options: o } = act;
   const now = Date.now();

@@ -1,8 +1,7 @@
 import type { RecognitionEvent } from '../../actors/recognition.ts';
 import { isAudible, type CurrentSpeechFacts } from '../../machines/activity.ts';
 import type { ActivityHost } from './host.ts';
-import { countWords } from './words.ts';
-import { pendingText } from '../../machines/words.ts';
+import { countWords, pendingText } from './words.ts';
 
 /** The activity as recognition needs it: its machines, the current speech's facts, and its helpers. */
 export interface RecognitionTarget extends ActivityHost {

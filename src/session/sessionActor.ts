@@ -1,9 +1,9 @@
 import { createActor, fromPromise, type Actor, type ActorSystem, type InspectionEvent, type Observer } from 'xstate';
+import { sessionMachine, type CloseReason, type ErrorInfo } from '../../machines/session.ts';
+import { wiringTable } from './wiring.ts';
 
 /** The system of an actor of any machine (its events are not this file's concern). */
 type AnyActorSystem = ActorSystem<any>;
-import { sessionMachine, type CloseReason, type ErrorInfo } from '../../machines/session.ts';
-import { wiringTable } from './wiring.ts';
 
 /** What the session machine's named actors and actions do for one session (the AgentSession facade). */
 export interface SessionEffects {
@@ -24,29 +24,28 @@ export interface SessionEffects {
  * session); the machine is provided once per process (see wiring.ts: ~30 KB per session).
  */
 const effectsOf = wiringTable<SessionEffects>('session machine');
-const of = (system: AnyActorSystem): SessionEffects => effectsOf.of(system);
 
 const wiredSessionMachine = sessionMachine.provide({
   actors: {
-    startSession: fromPromise(async ({ system }) => of(system).start()),
-    handoff: fromPromise(async ({ input, system }: { input: { agent: string }; system: AnyActorSystem }) => of(system).handoff(input.agent)),
+    startSession: fromPromise(async ({ system }) => effectsOf.of(system).start()),
+    handoff: fromPromise(async ({ input, system }: { input: { agent: string }; system: AnyActorSystem }) => effectsOf.of(system).handoff(input.agent)),
     startTask: fromPromise(async ({ input, signal, system }: { input: { agent: string }; signal: AbortSignal; system: AnyActorSystem }) =>
-      of(system).startTask(input.agent, signal),
+      effectsOf.of(system).startTask(input.agent, signal),
     ),
     endTask: fromPromise(async ({ input, system }: { input: { agent: string; cancelled: boolean }; system: AnyActorSystem }) =>
-      of(system).endTask(input.agent, input.cancelled),
+      effectsOf.of(system).endTask(input.agent, input.cancelled),
     ),
     closeSession: fromPromise(
       async ({ input, system }: { input: { reason: CloseReason; error: ErrorInfo | null; drain: boolean }; system: AnyActorSystem }) =>
-        of(system).close(input.reason, input.error, input.drain),
+        effectsOf.of(system).close(input.reason, input.error, input.drain),
     ),
   },
   actions: {
-    fenceCurrentActivity: ({ system }) => of(system).fenceCurrentActivity(),
-    markUserAway: ({ system }) => of(system).markUserAway(),
-    reportStartFailure: ({ system }, { error }) => of(system).startFailed(error),
-    settleTask: ({ system }, { agent }) => of(system).settleTask(agent),
-    refuseHandoff: ({ system }, { agent }) => of(system).refuseHandoff(agent),
+    fenceCurrentActivity: ({ system }) => effectsOf.of(system).fenceCurrentActivity(),
+    markUserAway: ({ system }) => effectsOf.of(system).markUserAway(),
+    reportStartFailure: ({ system }, { error }) => effectsOf.of(system).startFailed(error),
+    settleTask: ({ system }, { agent }) => effectsOf.of(system).settleTask(agent),
+    refuseHandoff: ({ system }, { agent }) => effectsOf.of(system).refuseHandoff(agent),
   },
 });
 

@@ -48,17 +48,15 @@ function playableOnly(report: (e: Error) => void): (a$: Observable<SynthesizedAu
     });
 }
 
-/**
- * Plays one step of a speech: text to the TTS (through the text transforms) and to the transcript pacer, audio to
- * the output. The first frame waits while the user holds the floor (a reply never starts over the user). Resolves
- * with what was heard; an interruption or a TTS failure keeps only the words whose audio played.
- */
+/** A node (or the default standing in for it) threw: reported as the agent's, recoverable. */
+const nodeFailed = (act: ActivityHost, name: string, e: unknown) => act.session._reportError('session', `${act.agent.id}.${name}`, e, true);
+
 /** What a node returned (a promise awaited), or how it failed: a failing node is reported, never thrown on. */
 async function callNode(act: ActivityHost, name: string, call: () => unknown): Promise<{ value: unknown } | { error: Error }> {
   try {
     return { value: await call() };
   } catch (e) {
-    act.session._reportError('session', `${act.agent.id}.${name}`, e, true);
+    nodeFailed(act, name, e);
     return { error: e instanceof Error ? e : new Error(String(e)) };
   }
 }
@@ -85,7 +83,7 @@ function defaultAudio(act: ActivityHost, h: SpeechHandle, text$: Observable<stri
   try {
     return synthesizeStream(act.tts!, act.session._ttsTextTransform(text$), ttsHooks(act, h, onFirstAudio));
   } catch (e) {
-    act.session._reportError('session', `${act.agent.id}.ttsNode`, e, true);
+    nodeFailed(act, 'ttsNode', e);
     return throwError(() => e);
   }
 }
@@ -106,6 +104,11 @@ async function segmentAudio(act: ActivityHost, h: SpeechHandle, text$: Observabl
   );
 }
 
+/**
+ * Plays one step of a speech: text to the TTS (through the text transforms) and to the transcript pacer, audio to
+ * the output. The first frame waits while the user holds the floor (a reply never starts over the user). Resolves
+ * with what was heard; an interruption or a TTS failure keeps only the words whose audio played.
+ */
 export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Observable<string>, audio?: AudioInput): Promise<SpokenStep> {
   const session = act.session;
   // The transcript is what the agent's transcriptionNode makes of the text; when it returns nothing none is shown,
@@ -137,7 +140,7 @@ export async function speakStep(act: ActivityHost, h: SpeechHandle, text$: Obser
   const out = session.output.audio;
   let timing: { firstTextAt: number; ttfbMs: number } | null = null;
   try {
-    const onFirstAudio = (t: { firstTextAt: number; ttfbMs: number }) => (timing = t);
+    const onFirstAudio: FirstAudio = (t) => (timing = t);
     const synthesized = out && !audio && act.tts ? (isDefaultNode(act.agent.ttsNode) ? defaultAudio(act, h, text$, onFirstAudio) : await segmentAudio(act, h, text$, onFirstAudio)) : null;
     if (!out || (!audio && !synthesized)) {
       // Text only: the agent "speaks" as soon as text flows and is done when the text is.

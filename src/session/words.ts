@@ -1,7 +1,7 @@
 import { splitWords } from '../../machines/words.ts';
 
 /** Word handling lives with the machines (their guards count words too); the runtime uses the same functions. */
-export { countWords, splitWords } from '../../machines/words.ts';
+export { countWords, pendingText, splitWords } from '../../machines/words.ts';
 
 /** Same words, ignoring case and punctuation: a preemptive reply made for one still fits the other. */
 export function transcriptsEquivalent(a: string, b: string): boolean {
