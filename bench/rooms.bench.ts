@@ -3,15 +3,14 @@
  * - latency: the user participant's end of speech → the first agent audio frame it receives, p50/p95 over 20+ turns,
  *   split into the framework's share (agent heard the end of speech → first reply frame handed to the track; this
  *   includes the VAD's silence wait and endpointing) and the server's (user → agent and agent → user transport).
- * - capacity: N rooms at once, each one user (in a child process) and one agent session with real Silero VAD in
- *   this process; a level passes while the VAD keeps up with real time (p95 lag < 200 ms), every room answered and
- *   the event loop stays responsive (p99 delay < 100 ms). Goal ≥ 50 rooms. Each level reports the CPU of the agent
- *   process (split into its JS main thread, the VAD thread and native threads), the users' process and the server
- *   per room-second (bench/lib/procCpu.ts), and the rooms the agent alone could serve on 2 cores.
- *   Note: rtc-node 1.1 hands every FFI event of the process (each 50 ms audio frame of every stream) to every Room,
- *   which takes a mutex per event, so one process's cost grows with rooms × streams; see the profile in the report.
+ * - capacity: N rooms at once, each one user and one agent session with real Silero VAD in this process; a level
+ *   passes while the VAD keeps up with real time (p95 lag < 200 ms), every room answered and the event loop stays
+ *   responsive (p99 delay < 100 ms). Goal ≥ 50 rooms. The users are the Go simulator of bench/usersim (pre-encoded
+ *   Opus, DTX silence as browsers send it; bench/lib/userSim.ts builds it), or rtc-node participants
+ *   (VC_BENCH_ROOM_USERS=rtc-node, or without Go), in one child process on the same machine. Each level reports the
+ *   CPU of the agent process (split into its JS main thread, the VAD thread and native threads), the users' process
+ *   and the server per room-second (bench/lib/procCpu.ts), and the rooms the agent alone could serve on 2 cores.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dispose, type Room } from '@livekit/rtc-node';
@@ -26,6 +25,7 @@ import { VadScriptedSTT } from '../test/room/helpers/agent.ts';
 import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFrames } from '../test/room/helpers/livekit.ts';
 import { InstantLLM } from './lib/instant.ts';
 import { sourceModes } from './lib/sourceModes.ts';
+import { spawnUsers, userSimKind, usersReady, type UserSimKind } from './lib/userSim.ts';
 import { liveKitServerPid, OtherCpu, OwnCpu, ownThreadIds } from './lib/procCpu.ts';
 import { selfTimes, startProfile, stopProfile } from './lib/profiler.ts';
 import { round, sleep, summary } from './lib/stats.ts';
@@ -145,12 +145,16 @@ async function latency(vad: SileroVAD, turns: number) {
 
 const CAPACITY_INPUT_RATE = 16000;
 
+/** How the users of each kind behave (they share the machine with the agent and the server). */
+const USERS_GO = 'one Go process (bench/usersim): pre-encoded Opus utterance, DTX silence, stays subscribed to the agent';
+const USERS_RTC_NODE = 'one rtc-node process (bench/lib/roomUsers.ts): 100 ms frames, unsubscribes after the first reply';
+
 /** The machine's cores in ms of CPU per second: what the agent alone could use. */
 const MACHINE_MS_PER_SECOND = 2000;
 
 const perRoomSecond = (ms: number | undefined, n: number, seconds: number) => (ms === undefined ? undefined : round(ms / n / seconds, 1));
 
-async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, n: number, seconds: number) {
+async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, users: UserSimKind, n: number, seconds: number) {
   const env = liveKitEnv()!;
   const prefix = uniqueRoom(`bench-cap${n}`);
   const rooms: Room[] = [];
@@ -166,27 +170,12 @@ async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, n: number,
     rooms.push(room);
     sessions.push(s);
   }
-  // VC_BENCH_ROOM_CHILD_PROFILE=<dir>: a CPU profile of the users' process too (written when it exits).
+  // VC_BENCH_ROOM_CHILD_PROFILE=<dir>: a CPU profile of the rtc-node users' process too (written when it exits).
   const childProf = process.env.VC_BENCH_ROOM_CHILD_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VC_BENCH_ROOM_CHILD_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...childProf, '--import', 'tsx', new URL('./lib/roomUsers.ts', import.meta.url).pathname, prefix, String(n)], {
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  // "heard <i>": user i heard the agent's first reply (then it unsubscribed, see roomUsers.ts).
-  const heard = new Set<string>();
-  await new Promise<void>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        if (l === 'ready') resolve();
-        else if (l.startsWith('heard ')) heard.add(l.slice(6));
-      }
-    });
-    child.once('exit', (c) => reject(new Error(`users process exited (${c})`)));
-  });
+  const child = spawnUsers(users, prefix, n, childProf);
+  // "heard <i>": user i heard a reply (the rtc-node users unsubscribe after the first, see roomUsers.ts).
+  const heard = new Set<number>();
+  await usersReady(child, (i) => heard.add(i));
   await sleep(3000); // warm-up: subscriptions settle, first utterances start
   for (const d of delays) d.length = 0;
   replies.fill(0);
@@ -203,12 +192,12 @@ async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, n: number,
   if (profiling) ffi?.on('ffi_event', countFfi);
   const c0 = process.cpuUsage();
   const own = OwnCpu.start({ vadThread: vadThreads });
-  const users = OtherCpu.start(child.pid);
+  const usersCpu = OtherCpu.start(child.pid);
   const server = OtherCpu.start(liveKitServerPid());
   await sleep(seconds * 1000);
   const cpu = process.cpuUsage(c0);
   const agentCpu = own.stop();
-  const usersMs = users?.stop();
+  const usersMs = usersCpu?.stop();
   const serverMs = server?.stop();
   // VC_BENCH_ROOM_PROFILE=<n>: where the process's time goes at that level (self time per function and file).
   if (profiling) ffi?.off('ffi_event', countFfi);
@@ -219,8 +208,11 @@ async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, n: number,
     process.stderr.write(`${JSON.stringify(selfTimes(profile, 40), null, 1)}\n`);
   }
   loop.disable();
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  // A users' process that already exited (it prints why on stderr) has no exit event left to wait for.
+  if (child.exitCode === null && child.signalCode === null) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
   for (const s of sessions) await s.close();
   for (const r of rooms) await r.disconnect();
   const lags = delays.flatMap((d) => {
@@ -267,11 +259,13 @@ export default async function rooms() {
   // VC_BENCH_ROOM_TURNS=0: capacity only.
   const turns = Number(process.env.VC_BENCH_ROOM_TURNS ?? 20);
   const lat = turns > 0 ? await latency(vad, turns) : { skipped: 'VC_BENCH_ROOM_TURNS=0' };
+  // VC_BENCH_ROOM_USERS=rtc-node: the users as rtc-node participants (the default needs Go: bench/usersim).
+  const users = userSimKind();
   const levels = [];
   let best = 0;
-  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '5,10,25,50,75').split(',').map(Number).filter((x) => x > 0)) {
+  for (const n of (process.env.VC_BENCH_ROOM_LEVELS ?? '10,25,35,50').split(',').map(Number).filter((x) => x > 0)) {
     process.stderr.write(`bench: rooms capacity at ${n}...\n`);
-    const r = await capacityLevel(vad, vadThreads, n, Number(process.env.VC_BENCH_ROOM_SECONDS ?? 15));
+    const r = await capacityLevel(vad, vadThreads, users, n, Number(process.env.VC_BENCH_ROOM_SECONDS ?? 15));
     levels.push(r);
     if (!r.realTime) break;
     best = n;
@@ -279,5 +273,5 @@ export default async function rooms() {
   // VC_BENCH_ROOM_SOURCE_MODES=1: the AudioSource's queued and unqueued modes (bench/lib/sourceModes.ts).
   const modes = process.env.VC_BENCH_ROOM_SOURCE_MODES === '1' ? await sourceModes() : undefined;
   await dispose();
-  return { latency: lat, audioSourceModes: modes, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, userFrameMs: 100, usersInOneChildProcessOnThisMachine: true, usersUnsubscribeAfterFirstReply: true } } };
+  return { latency: lat, audioSourceModes: modes, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, users: users === 'go' ? USERS_GO : USERS_RTC_NODE } } };
 }
