@@ -26,6 +26,7 @@ import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFr
 import { InstantLLM } from './lib/instant.ts';
 import { sourceModes } from './lib/sourceModes.ts';
 import { spawnUsers, userSimKind, usersReady, type UserSimKind } from './lib/userSim.ts';
+import { transportLevel } from './lib/roomTransport.ts';
 import { liveKitServerPid, OtherCpu, OwnCpu, ownThreadIds } from './lib/procCpu.ts';
 import { selfTimes, startProfile, stopProfile } from './lib/profiler.ts';
 import { round, sleep, summary } from './lib/stats.ts';
@@ -270,8 +271,14 @@ export default async function rooms() {
     if (!r.realTime) break;
     best = n;
   }
+  // VC_BENCH_ROOM_TRANSPORT=<levels>: rtc-node's share alone at those levels (bench/lib/roomTransport.ts).
+  const transport = [];
+  for (const n of (process.env.VC_BENCH_ROOM_TRANSPORT ?? '').split(',').map(Number).filter((x) => x > 0)) {
+    process.stderr.write(`bench: rooms transport only at ${n}...\n`);
+    transport.push(await transportLevel(users, n, Number(process.env.VC_BENCH_ROOM_SECONDS ?? 15)));
+  }
   // VC_BENCH_ROOM_SOURCE_MODES=1: the AudioSource's queued and unqueued modes (bench/lib/sourceModes.ts).
   const modes = process.env.VC_BENCH_ROOM_SOURCE_MODES === '1' ? await sourceModes() : undefined;
   await dispose();
-  return { latency: lat, audioSourceModes: modes, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, users: users === 'go' ? USERS_GO : USERS_RTC_NODE } } };
+  return { latency: lat, audioSourceModes: modes, transportOnly: transport.length ? transport : undefined, capacity: { levels, maxRealTimeRooms: best, goal: 50, setup: { vadThread: 'worker', vadBatchDelayMs: batchDelayMs, inputSampleRate: CAPACITY_INPUT_RATE, users: users === 'go' ? USERS_GO : USERS_RTC_NODE } } };
 }
