@@ -1,8 +1,9 @@
 /**
  * Worker bench against the real LiveKit server (LIVEKIT_URL): workers run as `voicechart start` processes with
- * bench/agents/listeningAgent.ts (Silero prewarmed; each job's session listens to the room's microphone).
+ * bench/agents/listeningAgent.ts (Silero prewarmed; each job is a RoomIO session listening to the room's microphone).
  * - dispatch: user joins a new room (token room configuration) → agent joined and `lk.agent.state` = listening,
- *   p50/p95 over 20 jobs, warm pool (2 idle processes) and cold (0: spawn, import, prewarm at assignment).
+ *   p50/p95 over 20 jobs, warm pool (2 idle processes) and cold (0: spawn, import, prewarm at assignment);
+ *   BENCH_ONLY_DISPATCH=1 for this part alone.
  * - memory: the idle worker's RSS, an idle (prewarmed) job process's RSS (through tsx, and built: with an smaps
  *   breakdown, just ready and settled), and RSS per running job with a process per job vs jobs sharing one process.
  * - capacity: CPU per job with real VAD on real-time audio (8 publishing users), in both process models; jobs per
@@ -242,6 +243,7 @@ async function workerFigures() {
   if (!URL_) return { skipped: 'LIVEKIT_URL not set (bash scripts/livekit-server.sh up; eval "$(bash scripts/livekit-server.sh env)")' };
   const jobs = Number(process.env.BENCH_DISPATCH_JOBS ?? 20);
   const n = Number(process.env.BENCH_CONCURRENT_JOBS ?? 8);
+  if (process.env.BENCH_ONLY_DISPATCH) return { dispatchToListeningMs: { warmPool: await dispatch(2, jobs), cold: await dispatch(0, jobs) } };
   return {
     dispatchToListeningMs: { warmPool: await dispatch(2, jobs), cold: await dispatch(0, jobs) },
     memory: await idleMemory(),
