@@ -6,7 +6,8 @@
  *   BENCH_ONLY_DISPATCH=1 for this part alone.
  * - memory: the idle worker's RSS, an idle (prewarmed) job process's RSS (through tsx, and built: with an smaps
  *   breakdown, just ready and settled), and RSS per running job with a process per job vs jobs sharing one process.
- * - capacity: CPU per job with real VAD on real-time audio (8 publishing users), in both process models; jobs per
+ * - capacity: CPU per job with real VAD on real-time audio (8 users: the Go simulator of bench/usersim, or rtc-node
+ *   participants with VC_BENCH_ROOM_USERS=rtc-node), in both process models; jobs per
  *   2-core machine = 2 cores × 80 % / CPU per job.
  */
 import './lib/productionLogs.ts';
@@ -19,6 +20,8 @@ import { readWav } from '../src/audio/wav.ts';
 import { builtIdleJobProcess, smapsBreakdown } from './lib/builtJobProcess.ts';
 import { round, rssMb, sleep, summary } from './lib/stats.ts';
 import { userToken } from '../test/worker/lk.ts';
+import { until } from '../test/room/helpers/livekit.ts';
+import { spawnUsers, userSimKind, usersReady } from './lib/userSim.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AGENT = fileURLToPath(new URL('./agents/listeningAgent.ts', import.meta.url));
@@ -159,8 +162,11 @@ async function speakingUsers(n: number, agentName: string) {
     const f = frames[k++ % frames.length]!;
     for (const s of sources) void s.captureFrame(new RtcFrame(f.data, 16000, 1, f.samplesPerChannel)).catch(() => {});
   }, 20);
+  const agentOf = (r: Room) => [...r.remoteParticipants.values()].find((p) => p.kind === ParticipantKind.AGENT);
   return {
-    rooms,
+    kind: 'rtc-node participants in the bench process, a looped recording in 20 ms frames, no DTX',
+    listening: async (timeoutMs: number): Promise<void> => void (await Promise.all(rooms.map((r) => listening(r, timeoutMs)))),
+    vadEvents: () => rooms.map((r) => Number(agentOf(r)?.attributes['bench.vadEvents'] ?? 0)),
     stop: async () => {
       clearInterval(timer);
       await Promise.all(rooms.map((r) => r.disconnect()));
@@ -168,11 +174,37 @@ async function speakingUsers(n: number, agentName: string) {
   };
 }
 
+type BenchUsers = Awaited<ReturnType<typeof speakingUsers>>;
+
+/** The rooms bench's Go users (bench/usersim), each room's token dispatching the worker's agent. */
+async function goUsers(n: number, agentName: string): Promise<BenchUsers> {
+  const child = spawnUsers('go', uniq('c'), n, [], agentName);
+  const states = new Array<string>(n).fill('');
+  const vad = new Array<number>(n).fill(0);
+  await usersReady(child, () => undefined, (i, key, value) => {
+    if (key === 'lk.agent.state') states[i] = value;
+    else if (key === 'bench.vadEvents') vad[i] = Number(value);
+  });
+  return {
+    kind: 'one Go process (bench/usersim): a pre-encoded Opus utterance every ~5 s, DTX silence',
+    listening: (timeoutMs: number) => until(() => states.every((s) => s === 'listening'), timeoutMs, 'every job listening'),
+    vadEvents: () => vad,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+
+
 async function loaded(jobsPerProcess: number, n: number) {
   const w = await startWorker({ idle: 0, jobsPerProcess });
-  const users = await speakingUsers(n, w.name);
+  // Go users unless VC_BENCH_ROOM_USERS=rtc-node (or no Go): ~4 ms of the machine's CPU per user-second, not ~30.
+  const users = userSimKind() === 'go' ? await goUsers(n, w.name) : await speakingUsers(n, w.name);
   try {
-    await Promise.all(users.rooms.map((r) => listening(r, 60_000)));
+    await users.listening(60_000);
     await sleep(3000);
     const kids = children(w.child.pid!).filter(isJobProcess);
     const c0 = kids.map(cpuMs);
@@ -182,7 +214,7 @@ async function loaded(jobsPerProcess: number, n: number) {
     const seconds = (performance.now() - t0) / 1000;
     const rss = kids.map(rssMb);
     const own = kids.map((pid) => smapsBreakdown(pid));
-    const vadEvents = users.rooms.map((r) => Number([...r.remoteParticipants.values()].find((p) => p.kind === ParticipantKind.AGENT)?.attributes['bench.vadEvents'] ?? 0));
+    const vadEvents = users.vadEvents();
     const perJobCpu = cpu / seconds / n;
     return {
       jobs: n,
@@ -195,6 +227,7 @@ async function loaded(jobsPerProcess: number, n: number) {
       cpuMsPerSecondPerJob: round(perJobCpu, 1),
       jobsPer2CoreMachine: Math.floor((2 * 1000 * 0.8) / perJobCpu),
       vadActiveInEveryJob: vadEvents.every((v) => v > 0),
+      users: users.kind,
     };
   } finally {
     await users.stop();

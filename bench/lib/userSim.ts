@@ -43,8 +43,10 @@ export function userSimKind(): UserSimKind {
  * Starts `count` users in rooms `<prefix>-<i>`. Both kinds print "ready" once all have joined and published, and
  * "heard <i>" when user i hears a reply. Proxy variables are dropped: the server is on an address of the machine.
  */
-export function spawnUsers(kind: UserSimKind, prefix: string, count: number, nodeArgs: string[] = []): ChildProcess {
+export function spawnUsers(kind: UserSimKind, prefix: string, count: number, nodeArgs: string[] = [], agentName?: string): ChildProcess {
   const env = { ...process.env };
+  // Go users only: each room's token dispatches this agent (a worker's explicit dispatch).
+  if (agentName) env.USERSIM_AGENT_NAME = agentName;
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy']) delete env[k];
   const stdio: ['ignore', 'pipe', 'inherit'] = ['ignore', 'pipe', 'inherit'];
   if (kind === 'go') return spawn(userSimBinary(), [prefix, String(count), UTTERANCE_OPUS], { env, stdio });
@@ -52,9 +54,10 @@ export function spawnUsers(kind: UserSimKind, prefix: string, count: number, nod
 }
 
 /**
- * Resolves once the users print "ready" (rejects if their process exits first); `onHeard(i)` gets each "heard <i>".
+ * Resolves once the users print "ready" (rejects if their process exits first); `onHeard(i)` gets each "heard <i>",
+ * `onAttribute` each attribute of room i's agent (Go users only).
  */
-export function usersReady(child: ChildProcess, onHeard: (user: number) => void): Promise<void> {
+export function usersReady(child: ChildProcess, onHeard: (user: number) => void, onAttribute?: (user: number, key: string, value: string) => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -64,6 +67,10 @@ export function usersReady(child: ChildProcess, onHeard: (user: number) => void)
       for (const l of lines) {
         if (l === 'ready') resolve();
         else if (l.startsWith('heard ')) onHeard(Number(l.slice(6)));
+        else if (l.startsWith('attr ')) {
+          const [, i, key, ...value] = l.split(' ');
+          onAttribute?.(Number(i), key!, value.join(' '));
+        }
       }
     });
     child.once('exit', (c) => reject(new Error(`users process exited (${c})`)));

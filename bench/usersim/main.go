@@ -13,9 +13,11 @@
 // silence frame every 400 ms, RTP timestamps following the wall clock across the gaps.
 //
 // Stdout: "ready" once every user has joined and published; "heard <i>" for each reply user i hears (the first sound
-// after 300 ms without one). SIGTERM or SIGINT: leave the rooms and exit.
+// after 300 ms without one); "attr <i> <key> <value>" for each attribute an agent in room i has or sets. SIGTERM or
+// SIGINT: leave the rooms and exit.
 //
-//	usersim <prefix> <count> <utterance.opus>   (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET from the environment)
+//	usersim <prefix> <count> <utterance.opus>   (LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET from the environment;
+//	                                             USERSIM_AGENT_NAME: the agent each room's token dispatches)
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
 	protoLogger "github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
@@ -141,7 +144,17 @@ func (u *user) speak(packets [][]byte, offset time.Duration, stop <-chan struct{
 	}
 }
 
-func join(url, key, secret, room string, i int) (*user, error) {
+// token lets user i join room as "user-<i>"; with an agent name, the room's configuration dispatches that agent to
+// it when the room is created (the explicit dispatch a LiveKit worker with an agentName waits for).
+func token(key, secret, room string, i int, agentName string) (string, error) {
+	t := auth.NewAccessToken(key, secret).SetIdentity(fmt.Sprintf("user-%d", i)).SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room})
+	if agentName != "" {
+		t.SetRoomConfig(&livekit.RoomConfiguration{Agents: []*livekit.RoomAgentDispatch{{AgentName: agentName}}})
+	}
+	return t.ToJWT()
+}
+
+func join(url, key, secret, room string, i int, agentName string) (*user, error) {
 	u := &user{i: i}
 	cb := lksdk.NewRoomCallback()
 	cb.ParticipantCallback.OnTrackSubscribed = func(track *webrtc.TrackRemote, _ *lksdk.RemoteTrackPublication, _ *lksdk.RemoteParticipant) {
@@ -149,7 +162,26 @@ func join(url, key, secret, room string, i int) (*user, error) {
 			go u.listen(track)
 		}
 	}
-	r, err := lksdk.ConnectToRoom(url, lksdk.ConnectInfo{APIKey: key, APISecret: secret, RoomName: room, ParticipantIdentity: fmt.Sprintf("user-%d", i)}, cb)
+	// The agent's attributes (lk.agent.state, and whatever a bench agent reports), for the parent to follow.
+	cb.OnParticipantConnected = func(p *lksdk.RemoteParticipant) {
+		if p.Kind() == lksdk.ParticipantAgent {
+			for k, v := range p.Attributes() {
+				say("attr %d %s %s", i, k, v)
+			}
+		}
+	}
+	cb.ParticipantCallback.OnAttributesChanged = func(changed map[string]string, p lksdk.Participant) {
+		if p.Kind() == lksdk.ParticipantAgent {
+			for k, v := range changed {
+				say("attr %d %s %s", i, k, v)
+			}
+		}
+	}
+	jwt, err := token(key, secret, room, i, agentName)
+	if err != nil {
+		return nil, err
+	}
+	r, err := lksdk.ConnectToRoomWithToken(url, jwt, cb)
 	if err != nil {
 		return nil, fmt.Errorf("joining %s: %w", room, err)
 	}
@@ -187,7 +219,7 @@ func main() {
 
 	users := make([]*user, count)
 	for i := range users {
-		if users[i], err = join(url, key, secret, fmt.Sprintf("%s-%d", prefix, i), i); err != nil {
+		if users[i], err = join(url, key, secret, fmt.Sprintf("%s-%d", prefix, i), i, os.Getenv("USERSIM_AGENT_NAME")); err != nil {
 			fail("%v", err)
 		}
 	}

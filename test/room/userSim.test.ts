@@ -2,7 +2,8 @@
  * The rooms bench's Go users (bench/usersim) against a real agent session on the real LiveKit server: the bench's
  * capacity figures are only as good as its users, so this checks that their pre-encoded Opus reaches the agent as
  * speech (Silero hears it, each utterance becomes a turn), that their DTX silence between utterances keeps the
- * agent's input in real time, and that "heard" is printed for each reply and never for the agent's silence.
+ * agent's input in real time, that "heard" is printed for each reply and never for the agent's silence, and that the
+ * agent's attributes are passed on.
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import type { Room } from '@livekit/rtc-node';
@@ -63,7 +64,9 @@ describe.skipIf(!env || !hasGo)('the rooms bench Go users on a real LiveKit serv
     const heard: number[] = [];
     // Resolves on "ready"; each "heard 0" is stamped with its arrival.
     const joinTimeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the users did not join and publish within 20 s')), 20_000).unref());
-    await Promise.race([usersReady(users, () => heard.push(Date.now())), joinTimeout]);
+    const agentStates: string[] = [];
+    const onAttribute = (i: number, key: string, value: string) => i === 0 && key === 'lk.agent.state' && agentStates.push(value);
+    await Promise.race([usersReady(users, () => heard.push(Date.now()), onAttribute), joinTimeout]);
     // Three utterances (1.9 s each, 3 s apart) and the replies to the first two.
     const speakingStarts = () => events.filter(({ e }) => e.type === 'agent_state_changed' && e.newState === 'speaking').map(({ at }) => at);
     await until(() => speakingStarts().length >= 2 && heard.length >= 2, 25_000, 'two replies heard by the user');
@@ -78,6 +81,9 @@ describe.skipIf(!env || !hasGo)('the rooms bench Go users on a real LiveKit serv
       expect(heard[i]! - starts[i]!).toBeLessThan(1500);
     }
     expect(heard.length).toBeLessThanOrEqual(starts.length);
+    // The agent's state attribute reaches the users (the worker bench follows jobs by it).
+    expect(agentStates).toContain('listening');
+    expect(agentStates).toContain('speaking');
     // DTX silence between utterances: the agent's input still keeps up with the wall clock (no gaps, no backlog).
     const wallMs = Date.now() - firstFrameAt;
     expect(receivedMs).toBeGreaterThan(wallMs - 400);
