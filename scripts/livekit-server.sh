@@ -23,7 +23,7 @@ HOST_IP=$SUBNET.2
 PORT=${VC_LK_PORT:-7880}
 RTC_PORT=$((PORT + 1))
 UDP_START=$((PORT + 2000))
-# ICE takes a UDP port per peer connection (two per participant): room for the rooms bench's 75 rooms × 2 participants.
+# ICE takes a UDP port per peer connection (1.5–2 per participant measured): room for the rooms bench beyond 100 rooms.
 UDP_END=$((UDP_START + 999))
 CACHE=${VC_LK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/voicechart/livekit-$VERSION}
 BIN=$CACHE/server
