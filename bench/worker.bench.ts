@@ -164,7 +164,7 @@ async function speakingUsers(n: number, agentName: string) {
   }, 20);
   const agentOf = (r: Room) => [...r.remoteParticipants.values()].find((p) => p.kind === ParticipantKind.AGENT);
   return {
-    kind: 'rtc-node participants in the bench process, a looped recording in 20 ms frames, no DTX',
+    kind: 'rtc-node participants in the bench process, a looped recording (speech throughout) in 20 ms frames',
     listening: async (timeoutMs: number): Promise<void> => void (await Promise.all(rooms.map((r) => listening(r, timeoutMs)))),
     vadEvents: () => rooms.map((r) => Number(agentOf(r)?.attributes['bench.vadEvents'] ?? 0)),
     stop: async () => {
