@@ -25,7 +25,7 @@ import { VadScriptedSTT } from '../test/room/helpers/agent.ts';
 import { join, liveKitEnv, Microphone, recordAudioFrom, uniqueRoom, until, wavFrames } from '../test/room/helpers/livekit.ts';
 import { InstantLLM } from './lib/instant.ts';
 import { sourceModes } from './lib/sourceModes.ts';
-import { spawnUsers, userSimKind, usersReady, type UserSimKind } from './lib/userSim.ts';
+import { spawnUsers, stopUsers, userSimKind, usersReady, type UserSimKind } from './lib/userSim.ts';
 import { transportLevel } from './lib/roomTransport.ts';
 import { liveKitServerPid, OtherCpu, OwnCpu, ownThreadIds } from './lib/procCpu.ts';
 import { selfTimes, startProfile, stopProfile } from './lib/profiler.ts';
@@ -209,11 +209,7 @@ async function capacityLevel(vad: SileroVAD, vadThreads: Set<number>, users: Use
     process.stderr.write(`${JSON.stringify(selfTimes(profile, 40), null, 1)}\n`);
   }
   loop.disable();
-  // A users' process that already exited (it prints why on stderr) has no exit event left to wait for.
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await stopUsers(child);
   for (const s of sessions) await s.close();
   for (const r of rooms) await r.disconnect();
   const lags = delays.flatMap((d) => {

@@ -21,7 +21,7 @@ import { builtIdleJobProcess, smapsBreakdown } from './lib/builtJobProcess.ts';
 import { round, rssMb, sleep, summary } from './lib/stats.ts';
 import { userToken } from '../test/worker/lk.ts';
 import { until } from '../test/room/helpers/livekit.ts';
-import { spawnUsers, userSimKind, usersReady } from './lib/userSim.ts';
+import { spawnUsers, stopUsers, userSimKind, usersReady } from './lib/userSim.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const AGENT = fileURLToPath(new URL('./agents/listeningAgent.ts', import.meta.url));
@@ -189,11 +189,7 @@ async function goUsers(n: number, agentName: string): Promise<BenchUsers> {
     kind: 'one Go process (bench/usersim): a pre-encoded Opus utterance every ~5 s, DTX silence',
     listening: (timeoutMs: number) => until(() => states.every((s) => s === 'listening'), timeoutMs, 'every job listening'),
     vadEvents: () => vad,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
+    stop: () => stopUsers(child),
   };
 }
 

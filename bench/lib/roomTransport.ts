@@ -6,13 +6,12 @@
  * share alone, which no change in the framework can lower; the users and the server are as in the capacity levels.
  */
 import { AudioSource, AudioStream, LocalAudioTrack, type RemoteTrack, type Room, RoomEvent, TrackKind, TrackPublishOptions, TrackSource } from '@livekit/rtc-node';
+import { DEFAULT_QUEUE_SIZE_MS } from '../../src/room/roomAudioOutput.ts';
 import { join, liveKitEnv, uniqueRoom } from '../../test/room/helpers/livekit.ts';
 import { liveKitServerPid, OtherCpu, OwnCpu } from './procCpu.ts';
 import { round, sleep } from './stats.ts';
-import { spawnUsers, usersReady, type UserSimKind } from './userSim.ts';
+import { spawnUsers, stopUsers, usersReady, type UserSimKind } from './userSim.ts';
 
-/** RoomAudioOutput's default queue. */
-const QUEUE_MS = 200;
 
 function readMicrophone(room: Room, frames: { n: number }): void {
   room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack) => {
@@ -37,7 +36,7 @@ export async function transportLevel(users: UserSimKind, n: number, seconds: num
   for (let i = 0; i < n; i++) {
     const room = await join(env, `${prefix}-${i}`, `agent-${i}`, { kind: 'agent' });
     readMicrophone(room, frames);
-    const source = new AudioSource(24000, 1, QUEUE_MS);
+    const source = new AudioSource(24000, 1, DEFAULT_QUEUE_SIZE_MS);
     await room.localParticipant!.publishTrack(LocalAudioTrack.createAudioTrack('roomio_audio', source), new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }));
     rooms.push(room);
     sources.push(source);
@@ -54,10 +53,7 @@ export async function transportLevel(users: UserSimKind, n: number, seconds: num
   const usersMs = usersCpu?.stop();
   const serverMs = server?.stop();
   const receivedAudioSeconds = ((frames.n - f0) * 50) / 1000;
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
+  await stopUsers(child);
   for (const s of sources) await s.close();
   for (const r of rooms) await r.disconnect();
   const per = (ms: number | undefined) => (ms === undefined ? undefined : round(ms / n / seconds, 1));

@@ -28,15 +28,19 @@ export function userSimBinary(): string {
   return bin;
 }
 
-/** Go, unless VC_BENCH_ROOM_USERS=rtc-node or Go is not installed. */
-export function userSimKind(): UserSimKind {
-  if (process.env.VC_BENCH_ROOM_USERS === 'rtc-node') return 'rtc-node';
+/** Whether the go command is installed (the simulator is built with it). */
+export function hasGo(): boolean {
   try {
     execFileSync('go', ['version'], { stdio: 'ignore' });
-    return 'go';
+    return true;
   } catch {
-    return 'rtc-node';
+    return false;
   }
+}
+
+/** Go, unless VC_BENCH_ROOM_USERS=rtc-node or Go is not installed. */
+export function userSimKind(): UserSimKind {
+  return process.env.VC_BENCH_ROOM_USERS !== 'rtc-node' && hasGo() ? 'go' : 'rtc-node';
 }
 
 /**
@@ -75,4 +79,11 @@ export function usersReady(child: ChildProcess, onHeard: (user: number) => void,
     });
     child.once('exit', (c) => reject(new Error(`users process exited (${c})`)));
   });
+}
+
+/** Stops the users' process and waits for it; one that already exited (it said why on stderr) has no exit left to wait for. */
+export async function stopUsers(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
 }

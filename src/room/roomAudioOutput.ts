@@ -48,6 +48,9 @@ const CHUNK_MS = 40;
  * 600 ms queued. The native library also aborts the process (an assertion) on a queue that is not a multiple of
  * 10 ms, so such values are refused here.
  */
+/** The AudioSource queue when none is given: the most the output runs ahead of playout. */
+export const DEFAULT_QUEUE_SIZE_MS = 200;
+
 function checkQueueSize(ms: number): number {
   if (!(Number.isInteger(ms) && ms >= 10 && ms % 10 === 0)) {
     throw new RangeError(`room audio output: queueSizeMs must be a positive multiple of 10 ms (got ${ms}); 0, the native unqueued mode, makes receivers stretch the audio after each pause`);
@@ -87,7 +90,7 @@ export class RoomAudioOutput implements AudioOutput {
   ) {
     this.sampleRate = opts.sampleRate;
     this.numChannels = opts.numChannels;
-    this.queueSizeMs = checkQueueSize(opts.queueSizeMs ?? 200);
+    this.queueSizeMs = checkQueueSize(opts.queueSizeMs ?? DEFAULT_QUEUE_SIZE_MS);
     this.actor = createRoomAudioOutputActor(
       {
         take: () => this.queue.shift(),

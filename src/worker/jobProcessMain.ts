@@ -40,11 +40,17 @@ async function main(agentFile: string): Promise<void> {
   try {
     def = agentOf(await import(pathToFileURL(agentFile).href), agentFile);
     await def.prewarm?.(proc);
+  } catch (e) {
+    send({ type: 'initFailed', error: `${agentFile}: ${(e as Error)?.stack ?? e}` });
+    process.exit(1);
+  }
+  try {
     // RoomIO's modules, which a job's first session.start({ room }) would otherwise load on the dispatch's critical
     // path: measured 212 ms for the first start through tsx, 12 ms once they are loaded (the load moves here, ~150 ms).
     await import('../room/attach.ts');
   } catch (e) {
-    send({ type: 'initFailed', error: `${agentFile}: ${(e as Error)?.stack ?? e}` });
+    // Not the agent file's fault: the installed package is broken.
+    send({ type: 'initFailed', error: `loading RoomIO: ${(e as Error)?.stack ?? e}` });
     process.exit(1);
   }
   send({ type: 'ready', pid: process.pid, prewarmMs: performance.now() - t0 });

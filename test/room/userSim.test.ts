@@ -5,7 +5,7 @@
  * agent's input in real time, that "heard" is printed for each reply and never for the agent's silence, and that the
  * agent's attributes are passed on.
  */
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Room } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.ts';
@@ -15,22 +15,15 @@ import { roomIOOf } from '../../src/room/index.ts';
 import { AgentSession } from '../../src/session/agentSession.ts';
 import type { AgentSessionEvent } from '../../src/session/events.ts';
 import { FakeLLM } from '../../src/testing/index.ts';
-import { spawnUsers, userSimBinary, usersReady } from '../../bench/lib/userSim.ts';
+import { hasGo, spawnUsers, userSimBinary, usersReady } from '../../bench/lib/userSim.ts';
 import { VadScriptedSTT } from './helpers/agent.ts';
 import { join, liveKitEnv, uniqueRoom, until } from './helpers/livekit.ts';
 
 const env = liveKitEnv();
-const hasGo = (() => {
-  try {
-    execFileSync('go', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-if (env && !hasGo) console.warn('userSim.test: skipped, Go is not installed (the simulator is built from bench/usersim)');
+const goInstalled = hasGo();
+if (env && !goInstalled) console.warn('userSim.test: skipped, Go is not installed (the simulator is built from bench/usersim)');
 
-describe.skipIf(!env || !hasGo)('the rooms bench Go users on a real LiveKit server', () => {
+describe.skipIf(!env || !goInstalled)('the rooms bench Go users on a real LiveKit server', () => {
   let vad: SileroVAD;
   let room: Room | undefined;
   let users: ChildProcess | undefined;
