@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
+import { SESSION_OPTIONS } from './batchRun.mjs';
 
 export const CONTEXT = 64;
 export const WINDOW = 512;
@@ -70,7 +71,7 @@ export class SileroModel implements SileroInference {
     const path = opts.modelPath ?? defaultModelPath();
     let s = SileroModel.cache.get(path);
     if (!s) {
-      s = ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+      s = ort.InferenceSession.create(path, SESSION_OPTIONS);
       SileroModel.cache.set(path, s);
       s.catch(() => SileroModel.cache.delete(path));
     }
