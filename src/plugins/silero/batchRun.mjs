@@ -1,6 +1,6 @@
-// Running merged Silero requests, shared by the inference thread (inferenceWorker.mjs) and the worker's shared
-// inference process (inferenceHost.ts). Plain JavaScript so that a worker thread runs it the same from the sources
-// and from dist/. A request is the consecutive windows of one stream; a batch holds `b` requests (`steps[i]` windows
+// Running merged Silero requests: the inference thread's (inferenceWorker.mjs) model calls, kept apart so that
+// another runner of merged requests (a process serving many job processes) can run the same code. Plain JavaScript
+// so that a worker thread runs it the same from the sources and from dist/. A request is the consecutive windows of one stream; a batch holds `b` requests (`steps[i]` windows
 // each, their inputs one after the other in `input`, their states as the model's [2, b, 128] in `state`). All the
 // batches given run as one: model call t takes window t of every request that has one, so concurrent streams share
 // each call, and a stream's windows run in order, each on the state the previous one left.
