@@ -19,7 +19,8 @@ execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], {
 const assets = [
   'src/plugins/flite/fliteWorker.mjs', // forked by the Flite plugin
   'src/plugins/silero/inferenceWorker.mjs', // Silero's inference thread (thread: 'worker')
-  'src/plugins/silero/batchRun.mjs', // the batch runner it imports
+  'src/plugins/silero/batchRun.mjs', // the batch runner it and model.ts import
+  'src/plugins/silero/batchRun.d.mts', // its declarations (model.d.ts re-exports its window sizes)
   'examples/sample-input.wav', // the console's default input
 ];
 for (const file of assets) cpSync(join(root, file), join(dist, file));

@@ -1,9 +1,10 @@
 // Running merged Silero requests: the inference thread's (inferenceWorker.mjs) model calls, kept apart so that
 // another runner of merged requests (a process serving many job processes) can run the same code. Plain JavaScript
-// so that a worker thread runs it the same from the sources and from dist/. A request is the consecutive windows of one stream; a batch holds `b` requests (`steps[i]` windows
-// each, their inputs one after the other in `input`, their states as the model's [2, b, 128] in `state`). All the
-// batches given run as one: model call t takes window t of every request that has one, so concurrent streams share
-// each call, and a stream's windows run in order, each on the state the previous one left.
+// so that a worker thread runs it the same from the sources and from dist/; the window sizes are defined here and
+// model.ts takes them from here. A request is the consecutive windows of one stream; a batch holds `b` requests
+// (`steps[i]` windows each, their inputs one after the other in `input`, their states as the model's [2, b, 128] in
+// `state`). All the batches given run as one: model call t takes window t of every request that has one, so
+// concurrent streams share each call, and a stream's windows run in order, each on the state the previous one left.
 
 export const CONTEXT = 64;
 export const WINDOW = 512;
@@ -18,18 +19,17 @@ export const STATE = 128;
 export async function runBatches(session, Tensor, batches) {
   const items = [];
   const perBatch = batches.map((x) => {
+    const probs = new Float32Array(x.steps.reduce((n, k) => n + k, 0));
     const own = [];
     let w = 0;
     for (let i = 0; i < x.b; i++) {
       const st = new Float32Array(2 * STATE);
       for (let l = 0; l < 2; l++) st.set(x.state.subarray((l * x.b + i) * STATE, (l * x.b + i + 1) * STATE), l * STATE);
-      const it = { x, probs: null, first: w, k: x.steps[i], state: st };
+      const it = { x, probs, first: w, k: x.steps[i], state: st };
       own.push(it);
       items.push(it);
       w += x.steps[i];
     }
-    const probs = new Float32Array(w);
-    for (const it of own) it.probs = probs;
     return { own, probs };
   });
   const runs = items.reduce((n, it) => Math.max(n, it.k), 0);

@@ -5,11 +5,10 @@
  */
 import { createRequire } from 'node:module';
 import * as ort from 'onnxruntime-node';
-import { SESSION_OPTIONS } from './batchRun.mjs';
+import { CONTEXT, SESSION_OPTIONS, STATE, WINDOW } from './batchRun.mjs';
 
-export const CONTEXT = 64;
-export const WINDOW = 512;
-export const STATE_SIZE = 2 * 128;
+export { CONTEXT, WINDOW };
+export const STATE_SIZE = 2 * STATE;
 
 /** Where the model file comes from: `@ricky0123/vad-web` ships Silero v5 (MIT, see NOTICE). */
 export function defaultModelPath(): string {
