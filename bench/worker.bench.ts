@@ -36,9 +36,10 @@ interface WorkerProc {
   stop: () => Promise<void>;
 }
 
-async function startWorker(opts: { idle: number; jobsPerProcess: number }): Promise<WorkerProc> {
+async function startWorker(opts: { idle: number; jobsPerProcess: number; sharedInference?: boolean }): Promise<WorkerProc> {
   const name = uniq('bench');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', AGENT, '--num-idle-processes', String(opts.idle), '--log-format', 'json'], {
+  const flags = ['--num-idle-processes', String(opts.idle), '--log-format', 'json', ...(opts.sharedInference === false ? ['--no-shared-inference'] : [])];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', AGENT, ...flags], {
     cwd: ROOT,
     env: { ...process.env, BENCH_AGENT_NAME: name, BENCH_JOBS_PER_PROCESS: String(opts.jobsPerProcess) },
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -100,8 +101,9 @@ function children(pid: number): number[] {
   return out;
 }
 
-// tsx's esbuild service is a child too: only job processes count.
+// tsx's esbuild service is a child too: only job processes and the inference host (Silero for all of them) count.
 const isJobProcess = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('jobProcessMain');
+const isInferenceHost = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('inferenceHost');
 
 async function joinUser(roomName: string, agentName: string): Promise<Room> {
   const r = new Room();
@@ -195,17 +197,21 @@ async function goUsers(n: number, agentName: string): Promise<BenchUsers> {
 
 
 
-async function loaded(jobsPerProcess: number, n: number) {
-  const w = await startWorker({ idle: 0, jobsPerProcess });
+async function loaded(jobsPerProcess: number, n: number, sharedInference = true) {
+  const w = await startWorker({ idle: 0, jobsPerProcess, sharedInference });
   // Go users unless VC_BENCH_ROOM_USERS=rtc-node (or no Go): ~4 ms of the machine's CPU per user-second, not ~30.
   const users = userSimKind() === 'go' ? await goUsers(n, w.name) : await speakingUsers(n, w.name);
   try {
     await users.listening(60_000);
     await sleep(3000);
-    const kids = children(w.child.pid!).filter(isJobProcess);
+    // The host's CPU and memory are the jobs' too: it runs their VAD.
+    const kids = children(w.child.pid!).filter((p) => isJobProcess(p) || isInferenceHost(p));
+    const host = kids.find(isInferenceHost);
     const c0 = kids.map(cpuMs);
+    const h0 = host ? cpuMs(host) : 0;
     const t0 = performance.now();
     await sleep(10_000);
+    const hostCpu = host ? cpuMs(host) - h0 : 0;
     const cpu = kids.map(cpuMs).reduce((a, b) => a + b, 0) - c0.reduce((a, b) => a + b, 0);
     const seconds = (performance.now() - t0) / 1000;
     const rss = kids.map(rssMb);
@@ -214,7 +220,9 @@ async function loaded(jobsPerProcess: number, n: number) {
     const perJobCpu = cpu / seconds / n;
     return {
       jobs: n,
+      sharedInference,
       processes: kids.length,
+      inferenceHost: host ? { rssMb: round(rssMb(host), 1), pssMb: smapsBreakdown(host).pssMb, cpuMsPerSecond: round(hostCpu / seconds, 1) } : null,
       rssPerJobMb: round(rss.reduce((a, b) => a + b, 0) / n, 1),
       /** RSS counts node's and the libraries' code in every process; PSS shares it, USS leaves it out. */
       pssPerJobMb: round(own.reduce((a, b) => a + b.pssMb, 0) / n, 1),
@@ -249,6 +257,8 @@ async function idleMemory() {
        * waiting process (it starts ~15–20 s after the last allocation burst).
        */
       idleJobProcessBuilt: { atReady, settled: await builtIdleJobProcess({ settleMs: 25_000 }) },
+      /** The same with `sharedInference: false`: onnxruntime and the Silero session in the job process itself. */
+      idleJobProcessBuiltOwnSilero: await builtIdleJobProcess({ settleMs: 25_000, sharedInference: false }),
       referenceIdleJobProcessRssMb: 140,
       targetMb: round(140 / 3, 1),
     };
@@ -268,7 +278,10 @@ export default async function workerBench() {
 
 async function workerFigures() {
   if (process.env.BENCH_ONLY_MEMORY) return { memory: await idleMemory() };
-  if (process.env.BENCH_ONLY_LOADED) return { realTimeVad: await loaded(Number(process.env.BENCH_JOBS_PER_PROCESS_RUN ?? 1), Number(process.env.BENCH_CONCURRENT_JOBS ?? 4)) };
+  if (process.env.BENCH_ONLY_LOADED) {
+    const perProcess = Number(process.env.BENCH_JOBS_PER_PROCESS_RUN ?? 1);
+    return { realTimeVad: await loaded(perProcess, Number(process.env.BENCH_CONCURRENT_JOBS ?? 4), process.env.BENCH_SHARED_INFERENCE !== '0') };
+  }
   if (!URL_) return { skipped: 'LIVEKIT_URL not set (bash scripts/livekit-server.sh up; eval "$(bash scripts/livekit-server.sh env)")' };
   const jobs = Number(process.env.BENCH_DISPATCH_JOBS ?? 20);
   const n = Number(process.env.BENCH_CONCURRENT_JOBS ?? 8);
@@ -276,6 +289,6 @@ async function workerFigures() {
   return {
     dispatchToListeningMs: { warmPool: await dispatch(2, jobs), cold: await dispatch(0, jobs) },
     memory: await idleMemory(),
-    realTimeVad: { processPerJob: await loaded(1, n), sharedProcess: await loaded(n, n) },
+    realTimeVad: { processPerJob: await loaded(1, n), processPerJobOwnSilero: await loaded(1, n, false), sharedProcess: await loaded(n, n) },
   };
 }

@@ -9,10 +9,11 @@ import { sessionMachine } from './session.ts';
 import { speechMachine } from './speech.ts';
 import { turnTakingModel } from './turnTakingModel.ts';
 import { userTurnMachine } from './userTurn.ts';
+import { inferenceHostMachine } from './inferenceHost.ts';
 import { jobMachine } from './job.ts';
 import { workerConnectionMachine } from './workerConnection.ts';
 
-export { activityMachine, audioOutputMachine, backgroundAudioMachine, jobMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine, workerConnectionMachine };
+export { activityMachine, audioOutputMachine, backgroundAudioMachine, inferenceHostMachine, jobMachine, participantLinkMachine, roomAudioOutputMachine, sessionMachine, speechMachine, turnTakingModel, userTurnMachine, workerConnectionMachine };
 
 export const machines: Record<string, AnyStateMachine> = {
   session: sessionMachine,
@@ -25,5 +26,6 @@ export const machines: Record<string, AnyStateMachine> = {
   turnTakingModel,
   workerConnection: workerConnectionMachine,
   job: jobMachine,
+  inferenceHost: inferenceHostMachine,
   backgroundAudio: backgroundAudioMachine,
 };

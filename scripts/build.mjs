@@ -21,6 +21,9 @@ const assets = [
   'src/plugins/silero/inferenceWorker.mjs', // Silero's inference thread (thread: 'worker')
   'src/plugins/silero/batchRun.mjs', // the batch runner it and model.ts import
   'src/plugins/silero/batchRun.d.mts', // its declarations (model.d.ts re-exports its window sizes)
+  'src/plugins/silero/inferenceHost.mjs', // the worker's inference host, forked by actors/inferenceHostProcess
+  'src/plugins/silero/hostWire.mjs', // its framing, which sharedModel.ts imports too
+  'src/plugins/silero/hostWire.d.mts',
   'examples/sample-input.wav', // the console's default input
 ];
 for (const file of assets) cpSync(join(root, file), join(dist, file));

@@ -1,43 +1,9 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AudioFrame } from '../src/audio/frame.ts';
-import { readWav } from '../src/audio/wav.ts';
 import { defaultModelPath, SileroThreadModel, SileroVAD } from '../src/plugins/silero/index.ts';
 import { resample } from '../src/audio/resample.ts';
-import type { VADEvent } from '../src/providers/types.ts';
-
-const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
-const samples = async (name: string) => Int16Array.from((await lastValueFrom(readWav(fixture(name)).pipe(toArray()))).flatMap((f) => [...f.data]));
-const silence = (ms: number) => new Int16Array((16000 * ms) / 1000);
-function seeded(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
-}
-const whiteNoise = (ms: number, amplitude: number) => {
-  const r = seeded(3);
-  return Int16Array.from({ length: (16000 * ms) / 1000 }, () => Math.round((r() * 2 - 1) * amplitude));
-};
-const join = (...parts: Int16Array[]) => {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) out.set(p, o), (o += p.length);
-  return out;
-};
-const frames = (pcm: Int16Array, rate = 16000, per = 320) => {
-  const fs: AudioFrame[] = [];
-  for (let i = 0; i < pcm.length; i += per) fs.push(new AudioFrame(pcm.slice(i, i + per), rate, 1, Math.min(per, pcm.length - i)));
-  return fs;
-};
-const run = (vad: SileroVAD, fs: AudioFrame[]) => lastValueFrom(vad.stream(from(fs)).pipe(toArray()));
-/** [start, end] of each detected segment, in ms of the input. */
-const segments = (evs: VADEvent[]) => {
-  const out: Array<[number, number]> = [];
-  for (const e of evs) {
-    if (e.type === 'start_of_speech') out.push([e.timestamp - e.speechDuration, NaN]);
-    if (e.type === 'end_of_speech') out[out.length - 1]![1] = e.timestamp - e.silenceDuration;
-  }
-  return out;
-};
+import { frames, join, probabilities, run, samples, segments, silence, whiteNoise } from './helpers/vadAudio.ts';
 
 let vad: SileroVAD;
 let a: Int16Array;
@@ -100,7 +66,7 @@ describe('Silero VAD on its own inference thread (thread: worker)', () => {
   it('gives the same probabilities as the main-thread model, batched across streams', async () => {
     const threaded = await SileroVAD.load({ thread: 'worker' });
     const pcm = join(silence(500), a, silence(1000));
-    const probs = async (v: SileroVAD) => (await run(v, frames(pcm))).filter((e) => e.type === 'inference_done').map((e) => (e as { probability: number }).probability);
+    const probs = (v: SileroVAD) => probabilities(v, frames(pcm));
     const [main, other, thread] = await Promise.all([probs(vad), probs(threaded), probs(threaded)]);
     expect(other.length).toBe(main.length);
     for (let i = 0; i < main.length; i++) expect(Math.abs(other[i]! - main[i]!)).toBeLessThan(1e-4);
@@ -115,8 +81,7 @@ describe('Silero VAD on its own inference thread (thread: worker)', () => {
     const delayed = await SileroVAD.load({ thread: 'worker', batchDelayMs: 10 });
     const m = delayed.model as SileroThreadModel;
     const pcm = join(silence(500), a, silence(1000));
-    const probs = async (v: SileroVAD, per: number) =>
-      (await run(v, frames(pcm, 16000, per))).filter((e) => e.type === 'inference_done').map((e) => (e as { probability: number }).probability);
+    const probs = (v: SileroVAD, per: number) => probabilities(v, frames(pcm, 16000, per));
     const main = await probs(vad, 320);
     const runs0 = m.stats.runs;
     const windows0 = m.stats.windows;

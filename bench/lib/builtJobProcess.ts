@@ -59,18 +59,23 @@ export function smapsBreakdown(pid: number, top = 8): SmapsBreakdown {
 export interface BuiltIdleJobProcess extends SmapsBreakdown {
   /** V8's own account: heap used, heap committed, and memory held outside the heap by JS objects. */
   v8: { heapUsedMb: number; heapTotalMb: number; externalMb: number };
+  /** With shared inference: the worker's inference host (one per worker, whatever the number of job processes). */
+  inferenceHost: SmapsBreakdown | null;
 }
 
 /**
- * An idle (prewarmed) built job process, forked with `env` and `execArgv` (default: as the worker forks it).
+ * An idle (prewarmed) built job process, forked with `env` and `execArgv` (default: as the worker forks it). With
+ * `sharedInference` (default true, as the worker runs) its Silero runs in a built inference host started for it.
  */
-export async function builtIdleJobProcess(opts: { env?: NodeJS.ProcessEnv; execArgv?: string[]; settleMs?: number } = {}): Promise<BuiltIdleJobProcess> {
+export async function builtIdleJobProcess(opts: { env?: NodeJS.ProcessEnv; execArgv?: string[]; settleMs?: number; sharedInference?: boolean } = {}): Promise<BuiltIdleJobProcess> {
   const main = `${ROOT}dist/src/worker/jobProcessMain.js`;
   if (!existsSync(main)) execFileSync(process.execPath, [`${ROOT}scripts/build.mjs`], { cwd: ROOT, stdio: 'ignore' });
   const { jobProcessEnv, JOB_PROCESS_EXEC_ARGV } = (await import(`${ROOT}dist/src/worker/jobProcessRuntime.js`)) as typeof import('../../src/worker/jobProcessRuntime.ts');
+  const { SharedInference } = (await import(`${ROOT}dist/src/worker/sharedInference.js`)) as typeof import('../../src/worker/sharedInference.ts');
+  const host = opts.sharedInference === false ? null : new SharedInference(() => {});
   const child = fork(main, [`${ROOT}bench/agents/prewarmSilero.mjs`], {
     execArgv: opts.execArgv ?? [...JOB_PROCESS_EXEC_ARGV],
-    env: opts.env ?? jobProcessEnv(process.env),
+    env: { ...(opts.env ?? jobProcessEnv(process.env)), ...host?.env() },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'json',
   });
@@ -85,8 +90,9 @@ export async function builtIdleJobProcess(opts: { env?: NodeJS.ProcessEnv; execA
       child.send({ type: 'ping', t: 0 });
     });
     const v8 = { heapUsedMb: round(pong.heapUsedMb ?? 0, 1), heapTotalMb: round(pong.heapTotalMb ?? 0, 1), externalMb: round(pong.externalMb ?? 0, 1) };
-    return { ...smapsBreakdown(child.pid!), v8 };
+    return { ...smapsBreakdown(child.pid!), v8, inferenceHost: host?.pid ? smapsBreakdown(host.pid) : null };
   } finally {
     child.kill('SIGKILL');
+    host?.close();
   }
 }

@@ -13,6 +13,7 @@ export const WORKER_OPTIONS = {
   'num-idle-processes': { type: 'string' },
   'http-port': { type: 'string' },
   'http-host': { type: 'string' },
+  'no-shared-inference': { type: 'boolean' },
   room: { type: 'string' },
   'participant-identity': { type: 'string' },
   // Internal: a worker started by `dev` (dev defaults, readable logs).
@@ -50,6 +51,8 @@ export interface WorkerArgs {
   numIdleProcesses?: number;
   httpPort?: number;
   httpHost?: string;
+  /** --no-shared-inference: every job process loads its own Silero. */
+  sharedInference?: boolean;
   room?: string;
   participantIdentity?: string;
   devChild: boolean;
@@ -126,6 +129,7 @@ export function parseCommandLine(argv: string[]): Parsed {
     numIdleProcesses: intOption('--num-idle-processes', v['num-idle-processes']),
     httpPort: intOption('--http-port', v['http-port']),
     httpHost: v['http-host'] as string | undefined,
+    sharedInference: v['no-shared-inference'] ? false : undefined,
     room: v.room as string | undefined,
     participantIdentity: v['participant-identity'] as string | undefined,
     devChild: (v['dev-child'] as boolean | undefined) ?? false,

@@ -19,6 +19,7 @@ worker options (dev, start, connect):
   --num-idle-processes N  job processes kept warm (default: min(cpus, 4); dev: 0)
   --http-port PORT      health endpoint (GET / and GET /worker; default 8081, dev: a free port, 0: a free port)
   --http-host HOST      the health endpoint's address (default 0.0.0.0)
+  --no-shared-inference  each job process runs its own Silero VAD instead of the worker's inference host
   --room NAME           connect: the room to join
   --participant-identity ID  connect: the agent's identity (default agent-<random>)
 

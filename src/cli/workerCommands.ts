@@ -31,6 +31,7 @@ export async function loadWorker(args: WorkerArgs, log: Logger): Promise<AgentWo
       numIdleProcesses: args.numIdleProcesses,
       httpPort: args.httpPort,
       httpHost: args.httpHost,
+      sharedInference: args.sharedInference,
       logger: log,
     });
   } catch (e) {

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { Job, ServerMessage } from '@livekit/protocol';
-import { createActor, type Actor } from 'xstate';
+import { createActor, toPromise, type Actor } from 'xstate';
 import { jobMachine } from '../../machines/job.ts';
 import { workerConnectionMachine, statusOf } from '../../machines/workerConnection.ts';
 import { workerSocket } from '../../actors/workerSocket.ts';
@@ -22,6 +22,7 @@ import { ProcessPool } from './processPool.ts';
 import { agentEndpoint, availabilityMessage, jobStatusMessage, registerMessage, simulateJobMessage, workerStatusMessage, workerToken, type Acceptance } from './protocol.ts';
 import { CpuLoad } from './cpuLoad.ts';
 import { HealthServer } from './healthServer.ts';
+import { SharedInference } from './sharedInference.ts';
 import { SDK_VERSION } from './version.ts';
 
 export interface JobEnded {
@@ -56,6 +57,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
   private readonly jobs = new Map<string, RunningJobEntry>();
   private conn: Actor<typeof workerConnectionMachine> | null = null;
   private pool: ProcessPool | null = null;
+  private inference: SharedInference | null = null;
   private sender: ((frame: Uint8Array) => void) | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
   private readonly cpu = new CpuLoad();
@@ -95,11 +97,17 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     return this.pool?.pids ?? [];
   }
 
+  /** pid of the shared inference host while it runs (null: none, or restarting). */
+  get inferenceHostPid(): number | null {
+    return this.inference?.pid ?? null;
+  }
+
   /** Connects and serves until closed (drain(), close(), or the server unreachable after maxRetry attempts). */
   start(): Promise<void> {
     if (this.conn) return this.finished;
     const o = this.options;
     const endpoint = agentEndpoint(o.url);
+    this.inference = o.sharedInference ? new SharedInference(this.log) : null;
     this.pool = new ProcessPool({
       agentFile: o.agent,
       numIdleProcesses: o.numIdleProcesses,
@@ -107,6 +115,7 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
       onJobEvent: (jobId, e) => this.onProcessEvent(jobId, e),
       onBroken: (err) => this.log('error', err.message),
       log: this.log,
+      env: this.inference ? { ...process.env, ...this.inference.env() } : undefined,
     });
     this.pool.start();
     const conn = createActor(
@@ -366,16 +375,9 @@ export class AgentWorker extends EventEmitter<WorkerEvents> {
     if (this.loadTimer) clearInterval(this.loadTimer);
     const pending = [...this.jobs.values()];
     for (const j of pending) j.actor.send({ type: 'shutdown', reason: 'worker closing' });
-    await Promise.all(
-      pending.map(
-        (j) =>
-          new Promise<void>((resolve) => {
-            if (j.actor.getSnapshot().status === 'done') return resolve();
-            j.actor.subscribe({ complete: () => resolve() });
-          }),
-      ),
-    );
+    await Promise.all(pending.map((j) => toPromise(j.actor).catch(() => {})));
     this.pool?.close();
+    this.inference?.close();
     await this.health?.close();
     this.log('info', 'worker closed');
     this.emit('closed');

@@ -49,6 +49,10 @@ describe.skipIf(!haveServer)('session report (real LiveKit server)', () => {
       expect(report.events.find((e: { type: string }) => e.type === 'speech_created').speechId).toBeTruthy();
       expect(report.usage.modelUsage).toContainEqual(expect.objectContaining({ type: 'tts', charactersCount: 27 }));
       expect(report.summary.timeline.length).toBeGreaterThan(0);
+      // The VAD ran in the worker's inference host (shared inference, the default) and heard the recording: no
+      // onnxruntime in the job process.
+      expect(JSON.parse(readFileSync(joinPath(dir, `vad-${end.job.id}.json`), 'utf8'))).toEqual({ model: 'SileroSharedModel', onnxruntimeMapped: false });
+      expect(report.events).toContainEqual(expect.objectContaining({ type: 'user_state_changed', newState: 'speaking' }));
       // The recording: stereo 24 kHz, the user's speech on the left, the agent's on the right.
       expect(report.audioRecordingPath).toBe(joinPath(dir, `session-${end.job.id}.wav`));
       expect(existsSync(report.audioRecordingPath)).toBe(true);

@@ -1,10 +1,11 @@
 /**
  * The Silero VAD v5 ONNX model on onnxruntime-node, loaded once per process (per model file) and shared by all
  * streams. Windows that become due in the same event-loop turn run as one batch (`input[B,576]`,
- * `state[2,B,128]`): many sessions cost one model call per turn instead of one each.
+ * `state[2,B,128]`): many sessions cost one model call per turn instead of one each. onnxruntime is imported when a
+ * model is first loaded: a job process whose model runs in the worker's inference host never maps it (20 MB).
  */
 import { createRequire } from 'node:module';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { CONTEXT, SESSION_OPTIONS, STATE, WINDOW } from './batchRun.mjs';
 
 export { CONTEXT, WINDOW };
@@ -60,14 +61,16 @@ export class SileroModel implements SileroInference {
   readonly stats = { runs: 0, windows: 0 };
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Ort.InferenceSession,
+    private readonly Tensor: typeof Ort.Tensor,
     readonly batching: boolean,
   ) {}
 
-  private static cache = new Map<string, Promise<ort.InferenceSession>>();
+  private static cache = new Map<string, Promise<Ort.InferenceSession>>();
 
   static async load(opts: { modelPath?: string; batching?: boolean } = {}): Promise<SileroModel> {
     const path = opts.modelPath ?? defaultModelPath();
+    const ort = await import('onnxruntime-node');
     let s = SileroModel.cache.get(path);
     if (!s) {
       s = ort.InferenceSession.create(path, SESSION_OPTIONS);
@@ -77,7 +80,7 @@ export class SileroModel implements SileroInference {
     const session = await s;
     const missing = ['input', 'state', 'sr'].filter((n) => !session.inputNames.includes(n));
     if (missing.length) throw new Error(`${path} is not a Silero VAD v5 model (missing inputs: ${missing.join(', ')})`);
-    return new SileroModel(session, opts.batching ?? true);
+    return new SileroModel(session, ort.Tensor, opts.batching ?? true);
   }
 
   /** Probability of speech in one window; resolves with the next recurrent state. */
@@ -126,9 +129,9 @@ export class SileroModel implements SileroInference {
       });
       const t0 = performance.now();
       const out = await this.session.run({
-        input: new ort.Tensor('float32', input, [b, CONTEXT + WINDOW]),
-        state: new ort.Tensor('float32', state, [2, b, 128]),
-        sr: new ort.Tensor('int64', BigInt64Array.from([16000n]), []),
+        input: new this.Tensor('float32', input, [b, CONTEXT + WINDOW]),
+        state: new this.Tensor('float32', state, [2, b, 128]),
+        sr: new this.Tensor('int64', BigInt64Array.from([16000n]), []),
       });
       const ms = (performance.now() - t0) / b;
       const probs = out.output!.data as Float32Array;

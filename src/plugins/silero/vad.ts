@@ -10,6 +10,7 @@ import { toMono } from '../../audio/operators.ts';
 import { resample } from '../../audio/resample.ts';
 import type { VAD, VADEvent } from '../../providers/types.ts';
 import { CONTEXT, defaultModelPath, SileroModel, STATE_SIZE, WINDOW, type SileroInference } from './model.ts';
+import { INFERENCE_SOCKET_ENV, SileroSharedModel } from './sharedModel.ts';
 import { SileroThreadModel } from './threadModel.ts';
 
 export interface SileroOptions {
@@ -24,13 +25,16 @@ export interface SileroOptions {
   /** Batch windows of concurrent streams into one model call (default true). */
   batching?: boolean;
   /**
-   * Where the model runs: 'main' (default; least memory, right for one session per process) or 'worker', a thread
-   * of its own, for a process that serves many sessions: inference then takes another core instead of blocking the
-   * event loop that moves every session's audio (always batched). One thread per model file and process.
+   * Where the model runs: 'main' (this thread; least memory for a lone process), 'worker', a thread of its own, for
+   * a process that serves many sessions: inference then takes another core instead of blocking the event loop that
+   * moves every session's audio (always batched; one thread per model file and process), or 'shared', the worker's
+   * inference host, which every job process of a worker reaches over a Unix socket (no onnxruntime in the job
+   * process; windows of all its jobs batched together). Default: 'shared' in a job process of a worker with shared
+   * inference (env VOICECHART_INFERENCE_SOCKET; if its host cannot be reached, 'main' with a warning), else 'main'.
    */
-  thread?: 'main' | 'worker';
+  thread?: 'main' | 'worker' | 'shared';
   /**
-   * With `thread: 'worker'`: how long a frame's windows may wait for other sessions' before going to the thread
+   * With `thread: 'worker'` or 'shared': how long a frame's windows may wait for other sessions' before going to the thread
    * (default 0: at the end of the current turn). A few ms (10 in the rooms bench) let the windows of many sessions
    * share one round-trip to the thread and one model call, at that much added VAD latency.
    */
@@ -38,7 +42,7 @@ export interface SileroOptions {
 }
 
 const RATE = 16000;
-const threadModels = new Map<string, Promise<SileroThreadModel>>();
+const threadModels = new Map<string, Promise<SileroInference>>();
 const WINDOW_MS = (WINDOW / RATE) * 1000; // 32 ms
 
 export class SileroVAD implements VAD {
@@ -63,20 +67,35 @@ export class SileroVAD implements VAD {
     if (this.opts.deactivationThreshold > this.opts.activationThreshold) throw new RangeError('deactivationThreshold must not exceed activationThreshold');
   }
 
+  /** A VAD over a model loaded already (one of this plugin's, or another implementation of SileroInference). */
+  static over(model: SileroInference, opts: SileroOptions = {}): SileroVAD {
+    return new SileroVAD(model, opts);
+  }
+
   /** Loads (or reuses) the model; one loaded model serves every stream in the process. */
   static async load(opts: SileroOptions = {}): Promise<SileroVAD> {
-    if (opts.thread !== undefined && opts.thread !== 'main' && opts.thread !== 'worker') throw new RangeError(`thread must be 'main' or 'worker', got ${String(opts.thread)}`);
-    if (opts.thread === 'worker') {
-      const path = opts.modelPath ?? defaultModelPath();
-      let m = threadModels.get(path);
-      if (!m) {
-        m = SileroThreadModel.load(path);
-        threadModels.set(path, m);
-        m.catch(() => threadModels.delete(path));
-      }
-      return new SileroVAD(await m, opts);
+    const thread = opts.thread ?? (process.env[INFERENCE_SOCKET_ENV] ? 'shared' : 'main');
+    if (thread !== 'main' && thread !== 'worker' && thread !== 'shared') throw new RangeError(`thread must be 'main', 'worker' or 'shared', got ${String(opts.thread)}`);
+    if (thread === 'main') return new SileroVAD(await SileroModel.load(opts), opts);
+    const socket = process.env[INFERENCE_SOCKET_ENV];
+    if (thread === 'shared' && !socket) throw new Error(`thread 'shared' needs the worker's inference host (${INFERENCE_SOCKET_ENV} is not set: this is not a job process of a worker with shared inference)`);
+    const path = opts.modelPath ?? defaultModelPath();
+    const key = `${thread}:${socket ?? ''}:${path}`;
+    let m = threadModels.get(key);
+    if (!m) {
+      m = thread === 'worker' ? SileroThreadModel.load(path) : SileroSharedModel.load(socket!, path, { reconnectMs: opts.thread ? undefined : 5_000 });
+      threadModels.set(key, m);
+      m.catch(() => threadModels.delete(key));
     }
-    return new SileroVAD(await SileroModel.load(opts), opts);
+    try {
+      return new SileroVAD(await m, opts);
+    } catch (e) {
+      // The default choice of the shared host falls back to this thread when the host is unreachable (a model that
+      // cannot be loaded fails either way); asked for explicitly, it does not.
+      if (opts.thread || !/cannot reach the inference host/.test((e as Error).message)) throw e;
+      console.warn(`${(e as Error).message}; running Silero VAD in this process instead`);
+      return new SileroVAD(await SileroModel.load(opts), opts);
+    }
   }
 
   stream(audio: Observable<AudioFrame>): Observable<VADEvent> {

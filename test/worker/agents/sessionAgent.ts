@@ -3,6 +3,8 @@
  * microphone, a scripted LLM, the embedded Flite voice; it greets, lets the recording play, then ends the job. onSessionEnd writes
  * the report where the worker's reportDir says.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { concat, map, range } from 'rxjs';
 import { AgentSession, Agent, readWav, paceRealTime, AudioFrame, FliteTTS } from '../../../src/index.ts';
 import { SileroVAD } from '../../../src/plugins/silero/index.ts';
@@ -30,6 +32,10 @@ export default defineAgent({
     await session.start({ agent: new Agent({ instructions: 'Greet the user.' }) });
     await session.say('Hello from the report test.').waitForPlayout();
     await ctx.agent!.setAttributes({ 'test.job': ctx.job.id });
+    // Where the VAD ran, for the test: the worker's inference host (the default) leaves onnxruntime unloaded here.
+    const vad = ctx.proc.userdata.vad as SileroVAD;
+    const onnxruntimeMapped = readFileSync('/proc/self/maps', 'utf8').includes('libonnxruntime');
+    writeFileSync(join(ctx.reportDir, `vad-${ctx.job.id}.json`), JSON.stringify({ model: vad.model.constructor.name, onnxruntimeMapped }));
     await new Promise((r) => setTimeout(r, 2500));
     ctx.shutdown('test finished');
   },
