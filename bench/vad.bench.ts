@@ -7,6 +7,8 @@
  * - thread: 64 streams of 100 ms frames paced at real time, their starts spread over one frame (as rooms' audio
  *   arrives), on the inference thread (`thread: 'worker'`), sent at the end of each turn (batchDelayMs 0) and
  *   gathered for 10 ms: model calls per window, and the CPU of the main and the inference thread per session-second.
+ * - sharedHost: the worker's inference host (thread: 'shared') serving 1, 8, 32 and 64 real-time streams, one
+ *   connection each: its CPU per window falls as windows of more streams share its model calls.
  */
 import { from, lastValueFrom, switchMap, timer, toArray } from 'rxjs';
 import { paceRealTime } from '../src/audio/operators.ts';
@@ -14,6 +16,7 @@ import { AudioFrame } from '../src/audio/frame.ts';
 import { readWav } from '../src/audio/wav.ts';
 import { SileroVAD } from '../src/plugins/silero/index.ts';
 import { OwnCpu, ownThreadIds } from './lib/procCpu.ts';
+import { sharedHostCost } from './lib/sharedHostCost.ts';
 import { round, summary } from './lib/stats.ts';
 
 async function speechLoop(seconds: number): Promise<AudioFrame[]> {
@@ -112,9 +115,11 @@ export default async function () {
   const inference = new Set([...ownThreadIds()].filter((t) => !before.has(t)));
   await threaded(inference, 0, 4, frames100.slice(0, 10)); // warm up
   const thread = [await threaded(inference, 0, 64, frames100), await threaded(inference, 10, 64, frames100)];
+  const sharedHost = await sharedHostCost(frames.slice(0, 300)); // 6 s
   return {
     cpuPerSessionSecond: single,
     thread,
+    sharedHost,
     batching: { batched, unbatched: plain, cpuSavedPercent: round((1 - batched.cpuMsPerSessionSecond / plain.cpuMsPerSessionSecond) * 100, 1) },
     realTime: { seconds, runs: rt, sustainedSessions: sustained },
     targets: { cpuMsPerSessionSecond: 5, sustainedSessions: 100 },

@@ -7,6 +7,9 @@ import { assign, setup } from 'xstate';
  * An exit (or no listening within `listenTimeout`) goes `down`: wait a backoff, start it again. Restarts in a row
  * back off from 250 ms to 10 s; a host that has stayed up for `stableAfter` resets the count. It is never given up
  * on: job processes wait for it (and resend what was in flight) rather than lose their windows.
+ *
+ * A running host answers the actor's pings (`host.pong`); one that has not answered for `answerTimeout` is hung (a
+ * blocked event loop serves no window either) and is treated as exited: leaving `up` stops the actor, which kills it.
  */
 export interface InferenceHostContext {
   restarts: number;
@@ -17,6 +20,7 @@ export interface InferenceHostContext {
 export type InferenceHostEvent =
   | { type: 'host.listening'; pid: number }
   | { type: 'host.exited'; code: number | null; signal: string | null }
+  | { type: 'host.pong' }
   | { type: 'stop' };
 
 export const hostBackoffMs = (restarts: number) => Math.min(250 * 2 ** Math.max(0, restarts - 1), 10_000);
@@ -27,7 +31,8 @@ export const inferenceHostMachine = setup({
     events: {} as InferenceHostEvent,
   },
   actors: {
-    // Provided by the runtime: forks the host; sends host.listening once it accepts connections, host.exited.
+    // Provided by the runtime: forks the host; sends host.listening once it accepts connections, host.pong to each
+    // of its pings (every second), host.exited.
     host: {} as any,
   },
   actions: {
@@ -36,6 +41,7 @@ export const inferenceHostMachine = setup({
   },
   delays: {
     listenTimeout: 15_000,
+    answerTimeout: 5_000,
     stableAfter: 30_000,
     backoff: ({ context }) => hostBackoffMs(context.restarts),
   },
@@ -78,6 +84,22 @@ export const inferenceHostMachine = setup({
         },
         running: {
           after: { stableAfter: { actions: assign({ restarts: 0 }) } },
+          initial: 'answering',
+          states: {
+            answering: {
+              on: { 'host.pong': { target: 'answering', reenter: true } },
+              after: {
+                answerTimeout: {
+                  target: '#inferenceHost.down',
+                  actions: assign({
+                    restarts: ({ context }) => context.restarts + 1,
+                    pid: null,
+                    lastExit: 'stopped answering (hung)',
+                  }),
+                },
+              },
+            },
+          },
         },
       },
     },

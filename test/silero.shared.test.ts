@@ -90,6 +90,29 @@ describe('Silero on the worker inference host', () => {
     }
   });
 
+  it('loses no window when the host hangs mid-stream: unanswered pings get it killed and replaced', async () => {
+    const hangLogs: string[] = [];
+    const own = new SharedInference((level, msg) => hangLogs.push(`${level} ${msg}`), { answerTimeoutMs: 1500 });
+    try {
+      const before = await waitFor(() => own.pid, 'host pid');
+      const vad = SileroVAD.over(await SileroSharedModel.load(own.socketPath, defaultModelPath()));
+      let n = 0;
+      const hanging = {
+        label: 'silero',
+        stream: (audio: Parameters<SileroVAD['stream']>[0]) =>
+          vad.stream(audio).pipe(tap((e) => e.type === 'inference_done' && ++n === 20 && process.kill(before, 'SIGSTOP'))),
+      };
+      const t0 = Date.now();
+      close(await probabilities(hanging, frames(pcm, 16000, 1600)), reference);
+      expect(Date.now() - t0).toBeGreaterThan(1500); // the stream did wait for the hung host to be replaced
+      expect(own.pid).not.toBe(before);
+      expect(hangLogs.some((l) => /^error inference host stopped answering \(hung\); restarting in 250 ms/.test(l))).toBe(true);
+      expect(() => process.kill(before, 0)).toThrow(); // killed, not left stopped
+    } finally {
+      own.close();
+    }
+  }, 20_000);
+
   it('says what is wrong: a file that is no model, no host; the default falls back to this process with a warning (after 5 s)', async () => {
     await expect(SileroSharedModel.load(host.socketPath, '/nonexistent/model.onnx')).rejects.toThrow(/cannot load \/nonexistent\/model.onnx/);
     await expect(SileroSharedModel.load(host.socketPath, new URL('./fixtures/utterance-a-16k.wav', import.meta.url).pathname)).rejects.toThrow(/cannot load/);

@@ -12,18 +12,26 @@ import { inferenceHostMachine } from '../../machines/inferenceHost.ts';
 import { INFERENCE_SOCKET_ENV } from '../plugins/silero/sharedModel.ts';
 import type { Logger } from './log.ts';
 
+export interface SharedInferenceOptions {
+  /** The host process's environment (default process.env, with the job processes' runtime tuning). */
+  env?: NodeJS.ProcessEnv;
+  /** A host that answers no ping for this long is killed and restarted (default 5 s). */
+  answerTimeoutMs?: number;
+}
+
 export class SharedInference {
   readonly socketPath: string;
   private readonly dir: string;
   private readonly actor: Actor<typeof inferenceHostMachine>;
 
-  constructor(log: Logger, env: NodeJS.ProcessEnv = process.env) {
+  constructor(log: Logger, opts: SharedInferenceOptions = {}) {
     // A socket path must fit in sun_path (108 bytes): a short directory under the temporary one.
     this.dir = mkdtempSync(join(tmpdir(), 'vc-'));
     this.socketPath = join(this.dir, 'inference.sock');
     this.actor = createActor(
       inferenceHostMachine.provide({
-        actors: { host: inferenceHostProcess({ socketPath: this.socketPath, env }) },
+        actors: { host: inferenceHostProcess({ socketPath: this.socketPath, env: opts.env ?? process.env }) },
+        ...(opts.answerTimeoutMs ? { delays: { answerTimeout: opts.answerTimeoutMs } } : {}),
         actions: {
           announceListening: (_, { pid, restarts }) => log(restarts ? 'warn' : 'info', restarts ? 'inference host restarted' : 'inference host listening', { pid, socket: this.socketPath }),
           announceDown: (_, { why, restarts, delayMs }) => log('error', `inference host ${why}; restarting in ${delayMs} ms`, { restarts }),

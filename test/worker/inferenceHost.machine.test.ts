@@ -1,4 +1,7 @@
-/** The inference host's supervision in virtual time: restart backoff, its reset, a host that never listens, stop. */
+/**
+ * The inference host's supervision in virtual time: restart backoff, its reset, a host that never listens, a host
+ * that stops answering pings, stop.
+ */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback } from 'xstate';
 import { hostBackoffMs, inferenceHostMachine } from '../../machines/inferenceHost.ts';
@@ -23,7 +26,14 @@ function supervisor() {
     }),
   ).start();
   const delays = () => calls.filter((c) => c.name === 'down').map((c) => c.params.delayMs);
-  return { actor, calls, delays, started: () => started, stopped: () => stopped };
+  /** `ms` of virtual time with the host answering its ping every second. */
+  const answering = (ms: number) => {
+    for (let t = 0; t < ms; t += 1000) {
+      vi.advanceTimersByTime(Math.min(1000, ms - t));
+      actor.send({ type: 'host.pong' });
+    }
+  };
+  return { actor, calls, delays, answering, started: () => started, stopped: () => stopped };
 }
 
 describe('inferenceHost machine', () => {
@@ -47,7 +57,8 @@ describe('inferenceHost machine', () => {
     // Up again and stable for 30 s: the next exit starts from 250 ms again.
     s.actor.send({ type: 'host.listening', pid: 42 });
     expect(s.calls.at(-1)).toEqual({ name: 'listening', params: { pid: 42, restarts: 3 } });
-    vi.advanceTimersByTime(30_000);
+    s.answering(30_000);
+    expect(s.actor.getSnapshot().context.restarts).toBe(0);
     s.actor.send({ type: 'host.exited', code: 1, signal: null });
     expect(s.delays().at(-1)).toBe(250);
     expect(s.calls.at(-1)!.params.why).toBe('exited (code 1)');
@@ -66,6 +77,25 @@ describe('inferenceHost machine', () => {
     expect(s.actor.getSnapshot().status).toBe('done');
     vi.advanceTimersByTime(60_000);
     expect(s.started()).toBe(2);
+  });
+
+  it('a running host that answers no ping for 5 s is ended and started again; one that answers is left alone', () => {
+    const s = supervisor();
+    s.actor.send({ type: 'host.listening', pid: 9 });
+    s.answering(60_000);
+    expect(s.stopped()).toBe(0);
+    expect(s.actor.getSnapshot().matches({ up: 'running' })).toBe(true);
+    vi.advanceTimersByTime(4999); // the last pong was at 60 s
+    expect(s.stopped()).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(s.stopped()).toBe(1);
+    expect(s.actor.getSnapshot().context.pid).toBeNull();
+    expect(s.calls.at(-1)).toEqual({ name: 'down', params: { why: 'stopped answering (hung)', restarts: 1, delayMs: 250 } });
+    vi.advanceTimersByTime(250);
+    expect(s.started()).toBe(2);
+    // Still starting: pings are not asked of a host that does not listen yet (the listen timeout covers it).
+    vi.advanceTimersByTime(10_000);
+    expect(s.stopped()).toBe(1);
   });
 
   it('an exit while still starting counts as a restart too', () => {

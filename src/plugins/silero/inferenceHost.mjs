@@ -107,7 +107,10 @@ server.on('error', (e) => {
   process.exit(1);
 });
 server.listen(socketPath, () => process.send?.({ type: 'listening', pid: process.pid }));
-// The worker asks for the model calls made (benchmarks); it going away ends the host (no orphans).
-process.on('message', (m) => m?.type === 'stats' && process.send?.({ type: 'stats', ...stats }));
+// The worker asks for the model calls made (benchmarks) and pings; it going away ends the host (no orphans).
+process.on('message', (m) => {
+  if (m?.type === 'stats') process.send?.({ type: 'stats', ...stats });
+  else if (m?.type === 'ping') process.send?.({ type: 'pong' }); // the worker kills a host that stops answering
+});
 process.on('disconnect', () => process.exit(0));
 process.on('SIGINT', () => {}); // Ctrl+C reaches the whole group: the worker decides when the host ends
