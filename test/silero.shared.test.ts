@@ -12,21 +12,13 @@ import { INFERENCE_SOCKET_ENV, SileroSharedModel } from '../src/plugins/silero/s
 import { SharedInference } from '../src/worker/sharedInference.ts';
 import { silentLogger } from '../src/worker/log.ts';
 import { frames, join, probabilities, samples, silence } from './helpers/vadAudio.ts';
+import { waitFor } from './helpers/waitFor.ts';
 
 let host: SharedInference;
 let pcm: Int16Array;
 let reference: number[];
 const logs: string[] = [];
 
-const waitFor = async <T>(fn: () => T | null | undefined, what: string, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 const close = (x: number[], y: number[]) => {
   expect(x.length).toBe(y.length);
   for (let i = 0; i < y.length; i++) expect(Math.abs(x[i]! - y[i]!), `window ${i}`).toBeLessThan(1e-4);
@@ -64,7 +56,7 @@ describe('Silero on the worker inference host', () => {
     try {
       const vad = await SileroVAD.load(); // the default in a job process: the shared host
       expect(vad.model).toBeInstanceOf(SileroSharedModel);
-      const before = await waitFor(() => host.pid, 'host pid');
+      const before = await waitFor(() => host.pid, 10_000, 'host pid');
       let n = 0;
       const killed = { at: -1 };
       const killer = {
@@ -81,7 +73,7 @@ describe('Silero on the worker inference host', () => {
       const stream = probabilities(killer, frames(pcm, 16000, 1600));
       close(await stream, reference);
       expect(killed.at).toBe(20);
-      const after = await waitFor(() => host.pid !== before && host.pid, 'a new host');
+      const after = await waitFor(() => host.pid !== before && host.pid, 10_000, 'a new host');
       expect(after).not.toBe(before);
       expect(logs.some((l) => /^error inference host exited \(SIGKILL\); restarting in 250 ms/.test(l))).toBe(true);
       expect(logs).toContain('warn inference host restarted');
@@ -94,7 +86,7 @@ describe('Silero on the worker inference host', () => {
     const hangLogs: string[] = [];
     const own = new SharedInference((level, msg) => hangLogs.push(`${level} ${msg}`), { answerTimeoutMs: 1500 });
     try {
-      const before = await waitFor(() => own.pid, 'host pid');
+      const before = await waitFor(() => own.pid, 10_000, 'host pid');
       const vad = SileroVAD.over(await SileroSharedModel.load(own.socketPath, defaultModelPath()));
       let n = 0;
       const hanging = {

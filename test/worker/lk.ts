@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Room, RoomEvent, ParticipantKind, type RemoteParticipant } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import { RoomConfiguration, RoomAgentDispatch } from '@livekit/protocol';
+import { waitFor } from '../helpers/waitFor.ts';
 
 export const LK = {
   url: process.env.LIVEKIT_URL ?? '',
@@ -37,15 +38,7 @@ export function waitForAgent(room: Room, timeoutMs = 15_000, pred: (p: RemotePar
   return waitFor(() => agentsIn(room).find((p) => p.attributes['test.job'] && pred(p)), timeoutMs, `no agent joined ${room.name}`);
 }
 
-export async function waitFor<T>(fn: () => T | undefined | null | false, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
