@@ -13,12 +13,7 @@ import { SharedInference } from '../../src/worker/sharedInference.ts';
 import { silentLogger } from '../../src/worker/log.ts';
 import { processCpuMs } from './procCpu.ts';
 import { round } from './stats.ts';
-
-async function waitForPid(host: SharedInference): Promise<number> {
-  for (let i = 0; i < 500 && !host.pid; i++) await new Promise((r) => setTimeout(r, 20));
-  if (!host.pid) throw new Error('the inference host did not start within 10 s');
-  return host.pid;
-}
+import { waitFor } from '../../test/helpers/waitFor.ts';
 
 async function atStreams(host: SharedInference, pid: number, streams: number, frames: AudioFrame[]) {
   const models = await Promise.all(Array.from({ length: streams }, () => SileroSharedModel.load(host.socketPath, defaultModelPath())));
@@ -44,7 +39,7 @@ async function atStreams(host: SharedInference, pid: number, streams: number, fr
 export async function sharedHostCost(frames: AudioFrame[], counts = [1, 8, 32, 64]) {
   const host = new SharedInference(silentLogger);
   try {
-    const pid = await waitForPid(host);
+    const pid = await waitFor(() => host.pid, 10_000, 'the inference host listening');
     await atStreams(host, pid, 2, frames.slice(0, 50)); // the host loads onnxruntime and the model
     const out = [];
     for (const n of counts) out.push(await atStreams(host, pid, n, frames));

@@ -6,25 +6,15 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentWorker, type JobEnded } from '../../src/worker/index.ts';
-import { haveServer, join, LK, uniq, waitFor } from './lk.ts';
+import type { JobEnded } from '../../src/worker/index.ts';
+import { haveServer, join, sessionAgentWorker, uniq, waitFor } from './lk.ts';
 
 describe.skipIf(!haveServer)('inference host restart under a job (real LiveKit server)', () => {
   it('a host killed as the job starts is replaced; the job process keeps its shared model and hears the user', async () => {
     const dir = mkdtempSync(joinPath(tmpdir(), 'vc-host-'));
     const name = uniq('hostkill');
     const logs: string[] = [];
-    const w = new AgentWorker({
-      agent: new URL('./agents/sessionAgent.ts', import.meta.url),
-      url: LK.url,
-      apiKey: LK.key,
-      apiSecret: LK.secret,
-      agentName: name,
-      numIdleProcesses: 1,
-      loadFunc: () => 0,
-      reportDir: dir,
-      logger: (level, msg) => logs.push(`${level} ${msg}`),
-    });
+    const w = sessionAgentWorker(name, dir, { logger: (level, msg) => logs.push(`${level} ${msg}`) });
     const ended: JobEnded[] = [];
     w.on('job_ended', (e) => ended.push(e));
     let killed: number | null = null;

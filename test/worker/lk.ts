@@ -4,6 +4,7 @@ import { Room, RoomEvent, ParticipantKind, type RemoteParticipant } from '@livek
 import { AccessToken } from 'livekit-server-sdk';
 import { RoomConfiguration, RoomAgentDispatch } from '@livekit/protocol';
 import { waitFor } from '../helpers/waitFor.ts';
+import { AgentWorker, silentLogger, type Logger, type WorkerOptions } from '../../src/worker/index.ts';
 
 export const LK = {
   url: process.env.LIVEKIT_URL ?? '',
@@ -47,3 +48,22 @@ export function sendCmd(room: Room, cmd: string): Promise<void> {
 }
 
 export { RoomEvent };
+
+/**
+ * A worker on this server running agents/sessionAgent.ts (a real session that greets, hears a recording and ends the
+ * job) for explicit dispatch to `agentName`, one warm process, reports written to `reportDir`.
+ */
+export function sessionAgentWorker(agentName: string, reportDir: string, extra: Partial<WorkerOptions> & { logger?: Logger } = {}): AgentWorker {
+  return new AgentWorker({
+    agent: new URL('./agents/sessionAgent.ts', import.meta.url),
+    url: LK.url,
+    apiKey: LK.key,
+    apiSecret: LK.secret,
+    agentName,
+    numIdleProcesses: 1,
+    loadFunc: () => 0,
+    reportDir,
+    logger: silentLogger,
+    ...extra,
+  });
+}

@@ -3,25 +3,14 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentWorker, prettyLogger, silentLogger, type JobEnded } from '../../src/worker/index.ts';
-import { haveServer, join, LK, uniq, waitFor } from './lk.ts';
+import { prettyLogger, silentLogger, type JobEnded } from '../../src/worker/index.ts';
+import { haveServer, join, sessionAgentWorker, uniq, waitFor } from './lk.ts';
 
 describe.skipIf(!haveServer)('session report (real LiveKit server)', () => {
   it('onSessionEnd gets ids, options, history with metrics, events, usage, times and close reason; recording writes both sides', async () => {
     const dir = mkdtempSync(joinPath(tmpdir(), 'vc-report-'));
     const name = uniq('report');
-    const w = new AgentWorker({
-      agent: new URL('./agents/sessionAgent.ts', import.meta.url),
-      url: LK.url,
-      apiKey: LK.key,
-      apiSecret: LK.secret,
-      agentName: name,
-      numIdleProcesses: 1,
-      loadFunc: () => 0,
-      reportDir: dir,
-      recording: true,
-      logger: process.env.VC_TEST_LOG ? prettyLogger() : silentLogger,
-    });
+    const w = sessionAgentWorker(name, dir, { recording: true, logger: process.env.VC_TEST_LOG ? prettyLogger() : silentLogger });
     const ended: JobEnded[] = [];
     w.on('job_ended', (e) => ended.push(e));
     void w.start();

@@ -10,6 +10,8 @@
 //   FAILED   host → client  u32 id, UTF-8 message            the model call threw
 // Arrays are copied out of the stream (its chunks carry no alignment), so a decoded frame owns its buffers.
 
+import { IN, STATE } from './batchRun.mjs';
+
 export const KIND = { HELLO: 1, READY: 2, REFUSED: 3, BATCH: 4, RESULT: 5, FAILED: 6 };
 
 /** Frames above this are a broken peer, not a big batch (a batch of 1000 streams × 10 windows is 23 MB). */
@@ -59,8 +61,8 @@ export function decodeFrame(kind, p) {
       const [id, b] = copy(Uint32Array, p, 0, 2);
       const steps = copy(Int32Array, p, 8, b);
       const n = steps.reduce((s, k) => s + k, 0);
-      const state = copy(Float32Array, p, 8 + 4 * b, 2 * b * 128);
-      const input = copy(Float32Array, p, 8 + 4 * b + 4 * state.length, n * 576);
+      const state = copy(Float32Array, p, 8 + 4 * b, 2 * b * STATE);
+      const input = copy(Float32Array, p, 8 + 4 * b + 4 * state.length, n * IN);
       return { kind, id, b, steps, state, input };
     }
     case KIND.RESULT: {

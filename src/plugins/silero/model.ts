@@ -53,6 +53,12 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** Why a loaded model (given its input names) is not Silero VAD v5, or null when it is: every runner checks this. */
+export function notSileroV5(path: string, inputNames: readonly string[]): string | null {
+  const missing = ['input', 'state', 'sr'].filter((n) => !inputNames.includes(n));
+  return missing.length ? `${path} is not a Silero VAD v5 model (missing inputs: ${missing.join(', ')})` : null;
+}
+
 export class SileroModel implements SileroInference {
   private pending: Pending[] = [];
   private running = false;
@@ -78,8 +84,8 @@ export class SileroModel implements SileroInference {
       s.catch(() => SileroModel.cache.delete(path));
     }
     const session = await s;
-    const missing = ['input', 'state', 'sr'].filter((n) => !session.inputNames.includes(n));
-    if (missing.length) throw new Error(`${path} is not a Silero VAD v5 model (missing inputs: ${missing.join(', ')})`);
+    const wrong = notSileroV5(path, session.inputNames);
+    if (wrong) throw new Error(wrong);
     return new SileroModel(session, ort.Tensor, opts.batching ?? true);
   }
 

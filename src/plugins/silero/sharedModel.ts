@@ -12,6 +12,7 @@
 import { connect, type Socket } from 'node:net';
 import { encodeBatch, encodeJson, frameReader, KIND, type WireMessage } from './hostWire.mjs';
 import { MergedRequestModel, type BatchAnswer, type InFlight } from './mergedRequests.ts';
+import { notSileroV5 } from './model.ts';
 
 /** Set by the worker in its job processes' environment: where its inference host listens. */
 export const INFERENCE_SOCKET_ENV = 'VOICECHART_INFERENCE_SOCKET';
@@ -117,10 +118,10 @@ export class SileroSharedModel extends MergedRequestModel {
         }
         for (const m of messages) {
           if (m.kind === KIND.READY) {
-            const missing = ['input', 'state', 'sr'].filter((n) => !m.inputNames.includes(n));
-            if (missing.length) {
+            const wrong = notSileroV5(this.modelPath, m.inputNames);
+            if (wrong) {
               sock.destroy();
-              return reject(new Refused(`${this.modelPath} is not a Silero VAD v5 model (missing inputs: ${missing.join(', ')})`));
+              return reject(new Refused(wrong));
             }
             ready = true;
             this.sock = sock;

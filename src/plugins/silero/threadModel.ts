@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { stopThread } from '../stopThread.ts';
 import { MergedRequestModel, type BatchAnswer, type InFlight } from './mergedRequests.ts';
+import { notSileroV5 } from './model.ts';
 
 type FromWorker =
   | { type: 'ready'; inputNames: string[] }
@@ -42,8 +43,8 @@ export class SileroThreadModel extends MergedRequestModel {
     this.ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
-          const missing = ['input', 'state', 'sr'].filter((n) => !m.inputNames.includes(n));
-          if (missing.length) reject(new Error(`${this.modelPath} is not a Silero VAD v5 model (missing inputs: ${missing.join(', ')})`));
+          const wrong = notSileroV5(this.modelPath, m.inputNames);
+          if (wrong) reject(new Error(wrong));
           else resolve();
         } else if (m.type === 'load-error') reject(new Error(`Silero VAD: cannot load ${this.modelPath}: ${m.message}`));
         else if (m.type === 'failed') this.fail(m.id, new Error(`Silero VAD inference failed: ${m.message}`));
